@@ -1,0 +1,50 @@
+# bpkit: two commands. `make lab` opens the course, `make test` checks everything.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.bpkit-installed
+EXTRAS := lab,test,bench
+# PyTorch is an optional test reference and benchmark peer. It is installed
+# when its CPU wheel is on disk (as on the course machines), or with
+# `make test WITH_TORCH=1`; the tests that need it skip cleanly without it.
+WITH_TORCH ?= $(if $(wildcard /opt/wheels/torch-2.13.0*cpu*),1,0)
+NBVAL_TIMEOUT ?= 300
+
+.PHONY: lab test bench notebooks present student setup clean help
+
+help:
+	@echo "make lab    set up .venv and open JupyterLab on the notebook series"
+	@echo "make test   set up .venv and run every test (unit, property, notebook, browser)"
+	@echo "make bench  run the benchmarks in benchmarks/"
+	@echo "make notebooks  re-execute every notebook in place (maintainers)"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "bpkit needs Python >= 3.10, this is " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+
+# reinstall only when the package metadata changes: a second run costs seconds
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	@if [ "$(WITH_TORCH)" = "1" ]; then $(BIN)/python -m pip install --quiet -e ".[ref]"; fi
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: setup
+	cd notebooks && ../$(BIN)/jupyter lab 01_single_neuron.ipynb
+
+test: setup
+	$(BIN)/python -m pytest -q tests \
+	  --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  --nbval-cell-timeout=$(NBVAL_TIMEOUT) -p no:cacheprovider
+
+bench: setup
+	@for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; echo; done
+
+notebooks: setup
+	$(BIN)/python -m jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.timeout=$(NBVAL_TIMEOUT) notebooks/[0-9]*.ipynb
+
+clean:
+	rm -rf $(VENV) artifacts student .pytest_cache

@@ -1,0 +1,119 @@
+"""Scalar neural networks built from `Value`s: `Neuron`, `Layer`, `MLP`."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .engine import Value
+
+__all__ = ["Module", "Neuron", "Layer", "MLP"]
+
+_ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+
+
+class Module:
+    """Anything with parameters: gives `zero_grad()` for free."""
+
+    def parameters(self) -> list[Value]:
+        return []
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+class Neuron(Module):
+    """act(w . x + b) for one output.
+
+    Weights are drawn uniform in (-1, 1) / sqrt(nin) from `rng`; the bias starts at 0.
+    """
+
+    def __init__(
+        self, nin: int, rng: np.random.Generator, activation: str = "relu"
+    ) -> None:
+        if activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {_ACTIVATIONS}, got {activation!r}"
+            )
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(
+                "rng must be a numpy Generator, e.g. np.random.default_rng(0); "
+                f"got {type(rng).__name__}"
+            )
+        scale = 1.0 / np.sqrt(nin)
+        self.w = [Value(float(v)) for v in rng.uniform(-scale, scale, size=nin)]
+        self.b = Value(0.0)
+        self.activation = activation
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"x has {len(x)} inputs, expected {len(self.w)}")
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        if self.activation == "linear":
+            return act
+        return getattr(act, self.activation)()
+
+    def parameters(self) -> list[Value]:
+        return self.w + [self.b]
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """`nout` neurons that all read the same input."""
+
+    def __init__(
+        self, nin: int, nout: int, rng: np.random.Generator, activation: str = "relu"
+    ) -> None:
+        self.neurons = [Neuron(nin, rng, activation) for _ in range(nout)]
+
+    def __call__(self, x: Sequence[Value | float]) -> list[Value] | Value:
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer({len(self.neurons)} x {self.neurons[0]!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: hidden layers use `activation`, the last is linear.
+
+    >>> model = MLP(2, [16, 16, 1], rng=np.random.default_rng(0))
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        rng: np.random.Generator,
+        activation: str = "relu",
+    ) -> None:
+        sizes = [nin, *nouts]
+        self.layers = [
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                rng,
+                activation if i < len(nouts) - 1 else "linear",
+            )
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Sequence[Value | float]) -> list[Value] | Value:
+        for layer in self.layers:
+            x = layer(x)
+            if isinstance(x, Value):
+                x = [x]
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(repr(l) for l in self.layers)}]"
