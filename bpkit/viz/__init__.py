@@ -1,0 +1,1 @@
+"""Plotting helpers (matplotlib only). Imported on demand, never by `import bpkit`."""
