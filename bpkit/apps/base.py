@@ -8,6 +8,8 @@ import traceback
 from typing import Callable
 
 import ipywidgets as widgets
+import numpy as np
+import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -34,6 +36,21 @@ class AppView:
         self.status = widgets.HTML()
         self.errors = widgets.Output()
         self.widget: widgets.Widget = widgets.VBox()  # subclasses fill this in
+        self._layout_frozen = False
+        self._background = None  # pixels of everything but the animated artists
+
+    def animate(self, *artists) -> None:
+        """Mark artists that change on every update; the rest is drawn once and cached.
+
+        Call `invalidate()` whenever something else changes (axis limits, ticks,
+        titles): the next `render()` then redraws the whole figure.
+        """
+        for a in artists:
+            a.set_animated(True)
+
+    def invalidate(self) -> None:
+        """The cached background is stale: redraw everything on the next render."""
+        self._background = None
 
     def handler(self, fn: Callable) -> Callable:
         """Wrap a callback so any error is shown in the app, with its traceback."""
@@ -43,16 +60,37 @@ class AppView:
             try:
                 return fn(*args, **kwargs)
             except Exception:  # shown to the learner, never lost
-                self.errors.clear_output()
-                with self.errors:
-                    print(traceback.format_exc())
+                # append_stdout works with or without a kernel (tests, Voila)
+                self.errors.outputs = ()
+                self.errors.append_stdout(traceback.format_exc())
 
         return wrapped
 
     def render(self) -> None:
-        """Draw the figure and put its PNG bytes in the image widget."""
+        """Draw the figure and put its PNG bytes in the image widget.
+
+        The constrained layout is solved on the first render only, then frozen:
+        solving it costs more than drawing the whole figure, and the axes of an
+        app do not move.
+        """
+        canvas = self.fig.canvas
+        if not self._layout_frozen:
+            canvas.draw()
+            self.fig.set_layout_engine("none")
+            self._layout_frozen = True
+            self._background = None
+        if self._background is None:
+            canvas.draw()  # animated artists are left out of this full draw
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            canvas.restore_region(self._background)
+        for ax in self.fig.axes:
+            for artist in ax.get_children():
+                if artist.get_animated() and artist.get_visible():
+                    ax.draw_artist(artist)
         buf = io.BytesIO()
-        self.fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
+        rgba = np.asarray(canvas.buffer_rgba())
+        PIL.Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)
         self.image.value = buf.getvalue()
 
     def _repr_mimebundle_(self, **kwargs):

@@ -1,0 +1,234 @@
+"""Lesson 01 app: gradient descent on one weight, L(w) = (y - w x)^2.
+
+The model is pure Python; the view owns the sliders, buttons and the figure.
+"""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
+
+from .base import AppView
+
+__all__ = ["SingleWeightModel", "SingleWeightApp", "regime"]
+
+# a loss this many times its start (or above 1e6) means the steps are running away
+_DIVERGED_FACTOR = 1e6
+
+
+def _nice_ceil(v: float) -> float:
+    """The smallest of 1, 2, 5 x 10^k at or above v: axis limits that move in jumps."""
+    k = 10 ** math.floor(math.log10(v))
+    return next(m * k for m in (1, 2, 5, 10) if m * k >= v)
+
+
+def regime(lr: float, x: float) -> str:
+    """Name what gradient descent does on (y - w x)^2 at this lr.
+
+    Each step multiplies the error w - y/x by r = 1 - 2 lr x^2.
+    """
+    r = 1.0 - 2.0 * lr * x * x
+    if math.isclose(r, 0.0, abs_tol=1e-9):
+        return "lands in one step"
+    if math.isclose(abs(r), 1.0, abs_tol=1e-9):
+        return "stuck" if r > 0 else "oscillates forever"
+    if 0 < r < 1:
+        return "converges"
+    if -1 < r < 0:
+        return "oscillates while converging"
+    return "diverges"
+
+
+class SingleWeightModel:
+    """Gradient descent on L(w) = (target - w x)^2, one step at a time."""
+
+    def __init__(
+        self, x: float = 2.0, w0: float = 0.5, target: float = 4.0, lr: float = 0.1
+    ) -> None:
+        self.x, self.w0, self.target, self.lr = float(x), float(w0), float(target), float(lr)
+        if self.x == 0:
+            raise ValueError("x must be non-zero: with x = 0 the loss does not depend on w")
+        if self.lr < 0:
+            raise ValueError(f"lr must be >= 0, got {lr}")
+        self.reset()
+
+    def loss(self, w: float | np.ndarray) -> float | np.ndarray:
+        e = self.target - w * self.x
+        return e * e
+
+    def grad(self, w: float) -> float:
+        """dL/dw = -2 x (y - w x): the chain rule, outer factor 2e times inner -x."""
+        return -2.0 * self.x * (self.target - w * self.x)
+
+    def reset(self) -> None:
+        self.ws = [self.w0]
+        self.losses = [self.loss(self.w0)]
+        self.diverged_at: int | None = None
+
+    @property
+    def w(self) -> float:
+        return self.ws[-1]
+
+    @property
+    def steps(self) -> int:
+        return len(self.ws) - 1
+
+    @property
+    def divergence_threshold(self) -> float:
+        return _DIVERGED_FACTOR * max(self.losses[0], 1.0)
+
+    @property
+    def regime(self) -> str:
+        return regime(self.lr, self.x)
+
+    def step(self) -> None:
+        """One update w <- w - lr dL/dw; stops for good once the loss blows up."""
+        if self.diverged_at is not None:
+            return
+        w = self.w - self.lr * self.grad(self.w)
+        loss = self.loss(w)
+        if not math.isfinite(loss) or loss > self.divergence_threshold:
+            self.diverged_at = self.steps + 1
+            return
+        self.ws.append(w)
+        self.losses.append(loss)
+
+    def run(self, n: int) -> None:
+        for _ in range(n):
+            self.step()
+
+    @property
+    def message(self) -> str:
+        if self.diverged_at is not None:
+            return f"diverged at step {self.diverged_at}"
+        return (
+            f"step {self.steps}: w = {self.w:.4f}, loss = {self.losses[-1]:.4g} "
+            f"({self.regime}: error x {1 - 2 * self.lr * self.x ** 2:+.3f} per step)"
+        )
+
+
+class SingleWeightApp(AppView):
+    """Sliders for x, w0, target and a log-scale lr; step / run 20 / reset; two plots."""
+
+    def __init__(self, model: SingleWeightModel | None = None) -> None:
+        super().__init__(figsize=(9.5, 3.6))
+        self.model = model or SingleWeightModel()
+        m = self.model
+        style = {"description_width": "90px"}
+        self.x_slider = widgets.FloatSlider(
+            value=m.x, min=0.5, max=3.0, step=0.1, description="input x", style=style
+        )
+        self.w0_slider = widgets.FloatSlider(
+            value=m.w0, min=-2.0, max=4.0, step=0.1, description="initial w", style=style
+        )
+        self.target_slider = widgets.FloatSlider(
+            value=m.target, min=-4.0, max=6.0, step=0.5, description="target y", style=style
+        )
+        self.lr_slider = widgets.FloatLogSlider(
+            value=m.lr, base=10, min=-3, max=0, step=0.01,
+            description="learning rate", readout_format=".4f", style=style,
+        )
+        self.step_button = widgets.Button(description="step", icon="step-forward")
+        self.run_button = widgets.Button(description="run 20 steps", icon="forward")
+        self.reset_button = widgets.Button(description="reset", icon="undo")
+
+        for s in (self.x_slider, self.w0_slider, self.target_slider, self.lr_slider):
+            s.observe(self.handler(lambda change: self.set_params()), names="value")
+        self.step_button.on_click(self.handler(lambda _: self.update(self.model.step)))
+        self.run_button.on_click(self.handler(lambda _: self.update(self.model.run, 20)))
+        self.reset_button.on_click(self.handler(lambda _: self.update(self.model.reset)))
+
+        self._build_figure()
+        self.widget = widgets.VBox([
+            widgets.HBox([
+                widgets.VBox([self.x_slider, self.w0_slider]),
+                widgets.VBox([self.target_slider, self.lr_slider]),
+            ]),
+            widgets.HBox([self.step_button, self.run_button, self.reset_button]),
+            self.status,
+            self.image,
+            self.errors,
+        ])
+        self.redraw()
+
+    # -------------------------------------------------------------- handlers
+    def set_params(self) -> None:
+        self.model = SingleWeightModel(
+            self.x_slider.value, self.w0_slider.value,
+            self.target_slider.value, self.lr_slider.value,
+        )
+        self.redraw()
+
+    def update(self, action, *args) -> None:
+        action(*args)
+        self.redraw()
+
+    # -------------------------------------------------------------- drawing
+    def _build_figure(self) -> None:
+        self.ax_loss, self.ax_curve = self.fig.subplots(1, 2)
+        ax = self.ax_loss
+        (self.parabola,) = ax.plot([], [], color="0.35", lw=1.5, label="L(w)")
+        (self.tangent,) = ax.plot([], [], color="tab:orange", lw=1.5, label="tangent at w")
+        (self.path,) = ax.plot([], [], "o-", color="tab:blue", ms=4, lw=1, label="steps")
+        (self.current,) = ax.plot([], [], "o", color="tab:red", ms=8)
+        self.minimum = ax.axvline(0.0, color="0.6", ls=":", lw=1, label="minimum y/x")
+        ax.set_xlabel("w")
+        ax.set_ylabel("loss")
+        ax.set_title("the loss parabola and the steps on it")
+        ax.legend(loc="upper center", fontsize=8)
+        ax2 = self.ax_curve
+        (self.curve,) = ax2.semilogy([], [], "o-", color="tab:blue", ms=3)
+        ax2.set_xlabel("step")
+        ax2.set_ylabel("loss (log scale)")
+        ax2.set_title("loss against step")
+        ax2.grid(True, alpha=0.3)
+        self.animate(self.tangent, self.path, self.current, self.curve)
+        self._limits = None
+        # few ticks: tick labels are most of a redraw's cost
+        ax2.yaxis.set_minor_locator(NullLocator())
+        for a in (ax, ax2):
+            a.xaxis.set_major_locator(MaxNLocator(5, integer=a is ax2))
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+
+    def redraw(self) -> None:
+        m = self.model
+        w_star = round(2 * m.target / m.x) / 2  # the view's centre, snapped
+        half = _nice_ceil(max(2.0, 1.3 * abs(m.w0 - w_star)))
+        grid = np.linspace(w_star - half, w_star + half, 200)
+        self.parabola.set_data(grid, m.loss(grid))
+        # tangent line at the current w: L(w) + L'(w) (v - w), over a short span
+        w, g = m.w, m.grad(m.w)
+        span = np.array([w - 0.35 * half, w + 0.35 * half])
+        self.tangent.set_data(span, m.loss(w) + g * (span - w))
+        self.path.set_data(m.ws, m.losses)
+        self.current.set_data([w], [m.loss(w)])
+        steps = np.arange(len(m.losses))
+        # a loss of exactly 0 cannot sit on a log axis: floor it for display only
+        shown = np.maximum(m.losses, 1e-16)
+        self.curve.set_data(steps, shown)
+
+        # axis limits move in coarse jumps, so most updates redraw only the
+        # animated artists over the cached background
+        top = _nice_ceil(float(m.loss(grid).max()))
+        n_max = 20 * (1 + steps[-1] // 20)
+        ceiling = 10 ** math.ceil(math.log10(m.divergence_threshold) + 1)
+        limits = (w_star, half, top, n_max, ceiling)
+        if limits != self._limits:
+            self._limits = limits
+            self.ax_loss.set_xlim(grid[0], grid[-1])
+            self.ax_loss.set_ylim(-0.05 * top, 1.05 * top)
+            self.minimum.set_xdata([m.target / m.x])
+            self.ax_curve.set_xlim(-0.5, n_max + 0.5)
+            # from float64's resolution up to the divergence cut-off
+            self.ax_curve.set_ylim(1e-16, ceiling)
+            self.ax_curve.yaxis.set_major_locator(
+                FixedLocator(10.0 ** np.arange(-16, math.log10(ceiling) + 1, 4))
+            )
+            self.invalidate()
+
+        colour = "#b00020" if m.diverged_at is not None else "#1b5e20"
+        self.status.value = f"<b style='color:{colour}'>{m.message}</b>"
+        self.render()
