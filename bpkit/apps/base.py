@@ -38,6 +38,7 @@ class AppView:
         self.widget: widgets.Widget = widgets.VBox()  # subclasses fill this in
         self._layout_frozen = False
         self._background = None  # pixels of everything but the animated artists
+        self._animated: list = []  # none: every render redraws the whole figure
 
     def animate(self, *artists) -> None:
         """Mark artists that change on every update; the rest is drawn once and cached.
@@ -47,6 +48,7 @@ class AppView:
         """
         for a in artists:
             a.set_animated(True)
+            self._animated.append(a)
 
     def invalidate(self) -> None:
         """The cached background is stale: redraw everything on the next render."""
@@ -79,15 +81,16 @@ class AppView:
             self.fig.set_layout_engine("none")
             self._layout_frozen = True
             self._background = None
-        if self._background is None:
+        if not self._animated:
+            canvas.draw()
+        elif self._background is None:
             canvas.draw()  # animated artists are left out of this full draw
             self._background = canvas.copy_from_bbox(self.fig.bbox)
         else:
             canvas.restore_region(self._background)
-        for ax in self.fig.axes:
-            for artist in ax.get_children():
-                if artist.get_animated() and artist.get_visible():
-                    ax.draw_artist(artist)
+        for artist in self._animated:
+            if artist.get_visible():
+                artist.axes.draw_artist(artist)
         buf = io.BytesIO()
         rgba = np.asarray(canvas.buffer_rgba())
         PIL.Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)
