@@ -1,6 +1,17 @@
-"""Toy and small real datasets. Every generator takes an `rng`; nothing is downloaded."""
+"""Toy and small real datasets. Every generator takes an `rng`; nothing is downloaded.
+
+- Toy 2-D sets, generated from an `rng`: `make_moons`, `make_circles`,
+  `make_spirals`, `make_xor`.
+- One small real set, shipped inside the package: `load_digits`, the 1,797
+  8x8 handwritten digits of the UCI optical digits data (CC BY 4.0; see
+  bpkit/datasets/README.md).
+- Helpers: `train_test_split` (optionally stratified), `one_hot`, `minibatches`.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -9,17 +20,26 @@ __all__ = [
     "make_circles",
     "make_spirals",
     "make_xor",
+    "load_digits",
     "train_test_split",
+    "one_hot",
+    "minibatches",
 ]
 
+_DATASETS = Path(__file__).resolve().parent / "datasets"
 
-def _check(n: int, rng: np.random.Generator, noise: float) -> None:
+
+def _check_rng(rng: object) -> None:
     if not isinstance(rng, np.random.Generator):
         raise TypeError(
             "rng must be a numpy Generator, e.g. np.random.default_rng(0); "
             f"got {type(rng).__name__}"
         )
-    if int(n) != n or n < 2:
+
+
+def _check(n: int, rng: np.random.Generator, noise: float) -> None:
+    _check_rng(rng)
+    if isinstance(n, bool) or int(n) != n or n < 2:
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}")
@@ -111,20 +131,116 @@ def make_xor(
     return X[perm], y[perm]
 
 
+def load_digits(
+    scale: bool = True, dtype: type = np.float64
+) -> tuple[np.ndarray, np.ndarray]:
+    """The 8x8 handwritten digits: 1,797 images of the digits 0-9, read from disk.
+
+    Each pixel counts the "on" pixels of a 4x4 block of a 32x32 scan: an integer
+    0..16. With `scale`, pixels are divided by 16 into [0, 1] (what a network
+    wants); without, they come back as those integers (as `dtype`).
+    `X[i].reshape(8, 8)` is the image. The data is the test set of the UCI
+    optical recognition of handwritten digits data (Alpaydin & Kaynak, 1998),
+    CC BY 4.0, shipped with bpkit.
+
+    Returns:
+        X: (1797, 64) pixels; y: (1797,) int64 labels in 0..9.
+    """
+    dtype = np.dtype(dtype)
+    if not np.issubdtype(dtype, np.floating):
+        raise ValueError(f"dtype must be a float dtype, got {dtype}")
+    path = _DATASETS / "digits.npz"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: reinstall bpkit (the digits ship inside the package)"
+        )
+    with np.load(path) as f:
+        X, y = f["X"], f["y"]
+    X = X.astype(dtype)
+    if scale:
+        X /= 16
+    return X, y.astype(np.int64)
+
+
 def train_test_split(
-    X: np.ndarray, y: np.ndarray, rng: np.random.Generator, test_fraction: float = 0.25
+    X: np.ndarray,
+    y: np.ndarray,
+    rng: np.random.Generator,
+    test_fraction: float = 0.25,
+    stratify: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A shuffled split, the same for the same `rng` state.
+
+    With `stratify`, every class is split on its own, so each class keeps
+    (to within one example) the same share of the test set as of the data.
 
     Returns:
         X_train, X_test, y_train, y_test.
     """
+    _check_rng(rng)
+    X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
     n = len(X)
-    n_test = max(1, int(round(n * test_fraction)))
-    perm = rng.permutation(n)
-    test, train = perm[:n_test], perm[n_test:]
+    if n < 2:
+        raise ValueError(f"need at least 2 examples to split, got {n}")
+    if stratify:
+        test_parts = []
+        for k in np.unique(y):
+            idx = rng.permutation(np.flatnonzero(y == k))
+            test_parts.append(idx[: int(round(idx.size * test_fraction))])
+        test = np.sort(np.concatenate(test_parts))
+        if test.size == 0 or test.size == n:
+            raise ValueError(
+                f"test_fraction {test_fraction} leaves an empty train or test set"
+            )
+        is_test = np.zeros(n, dtype=bool)
+        is_test[test] = True
+        test = rng.permutation(test)
+        train = rng.permutation(np.flatnonzero(~is_test))
+    else:
+        n_test = min(n - 1, max(1, int(round(n * test_fraction))))
+        perm = rng.permutation(n)
+        test, train = perm[:n_test], perm[n_test:]
     return X[train], X[test], y[train], y[test]
+
+
+def one_hot(y: np.ndarray, classes: int, dtype: type = np.float64) -> np.ndarray:
+    """Integer labels as rows of a (N, C) matrix with a single 1 per row.
+
+    Inputs: y (N,) integers in 0..classes-1. Returns: (N, classes).
+    """
+    y = np.asarray(y)
+    if not np.issubdtype(y.dtype, np.integer) or y.ndim != 1:
+        raise ValueError(f"y must be a 1-D integer array, got {y.dtype} of shape {y.shape}")
+    if y.size and (y.min() < 0 or y.max() >= classes):
+        raise ValueError(
+            f"labels must be in 0..{classes - 1}, got values from {y.min()} to {y.max()}"
+        )
+    out = np.zeros((y.size, classes), dtype=dtype)
+    out[np.arange(y.size), y] = 1
+    return out
+
+
+def minibatches(
+    X: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    rng: np.random.Generator | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """One epoch of (X_batch, y_batch) pairs, shuffled by `rng` (in order if None).
+
+    The last batch is smaller when batch_size does not divide len(X).
+    """
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if rng is not None:
+        _check_rng(rng)
+    order = np.arange(len(X)) if rng is None else rng.permutation(len(X))
+    for start in range(0, len(X), int(batch_size)):
+        idx = order[start : start + int(batch_size)]
+        yield X[idx], y[idx]

@@ -6,12 +6,29 @@ as in the scalar engine and PyTorch; call `zero_grad()` between steps).
 Parameters are `Parameter`s with `.data` and `.grad`, the same interface as a
 scalar `Value`, so one optimizer trains both.
 
+The three gradients of `Linear` (y = x @ W + b) follow from the shapes alone:
+
+    dW = x.T @ dout      (D, N) @ (N, H) -> (D, H), the shape of W
+    db = dout.sum(0)     b was broadcast over the N rows, so its grads add up
+    dx = dout @ W.T      (N, H) @ (H, D) -> (N, D), the shape of x
+
+Conventions:
+
+- Shapes are checked at the boundary: a wrong input raises a ValueError that
+  names the expected and the received shape, never a silent broadcast.
+- float64 by default (for gradient checks); float32 on request. A layer casts
+  its input and `dout` to its own dtype, so a float32 network stays float32 even
+  when fed float64 data.
+- NaN in, NaN out: layers do not scan their inputs for NaN (that would cost a
+  pass over every array), they propagate it (ReLU too). The losses in
+  `bpkit.losses` do scan, and raise a ValueError saying where the NaN is.
+
 Shape letters: N batch, D input features, H output features.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -26,7 +43,14 @@ __all__ = [
     "Tanh",
     "Sigmoid",
     "Sequential",
+    "sigmoid",
+    "ACTIVATIONS",
+    "mlp",
+    "from_scalar_mlp",
+    "scalar_grads",
 ]
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Parameter:
@@ -93,12 +117,34 @@ class Layer:
             )
 
 
-def _check_input(x: np.ndarray, features: int, who: str) -> np.ndarray:
+def _as_float_array(x: Any, who: str) -> np.ndarray:
+    """x as a float array: floats pass through, ints and bools become float64."""
     if not isinstance(x, np.ndarray):
-        x = np.asarray(x, dtype=np.float64)
+        x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.floating):
+        return x
+    if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
+        return x.astype(np.float64)
+    raise TypeError(f"{who}: expected a numeric array, got dtype {x.dtype}")
+
+
+def _check_input(x: Any, features: int, who: str) -> np.ndarray:
+    x = _as_float_array(x, who)
     if x.ndim != 2 or x.shape[1] != features:
-        raise ValueError(f"{who}: x has shape {x.shape}, expected (N, {features})")
+        hint = ""
+        if x.ndim == 1 and x.shape[0] == features:
+            hint = " (one example still needs a batch axis: x[None, :])"
+        raise ValueError(
+            f"{who}: x has shape {x.shape}, expected (N, {features}){hint}"
+        )
     return x
+
+
+def _check_dout(dout: Any, shape: tuple[int, ...], dtype: np.dtype, who: str) -> np.ndarray:
+    dout = _as_float_array(dout, who)
+    if dout.shape != shape:
+        raise ValueError(f"{who}: dout has shape {dout.shape}, expected {shape}")
+    return dout if dout.dtype == dtype else dout.astype(dtype)
 
 
 class Linear(Layer):
@@ -107,7 +153,7 @@ class Linear(Layer):
     Inputs:  x (N, D)
     Returns: y (N, H)
     Weights W (D, H) come from `init` (default He-uniform), b (H,) starts at 0.
-    An input of another float dtype is cast to the layer's dtype, so a float32
+    An input of another dtype is cast to the layer's dtype, so a float32
     network stays float32.
     """
 
@@ -116,79 +162,95 @@ class Linear(Layer):
         in_features: int,
         out_features: int,
         rng: np.random.Generator,
-        init: str | Callable = "he_uniform",
+        init: str | Callable[..., np.ndarray] = "he_uniform",
         dtype: type = np.float64,
         bias: bool = True,
     ) -> None:
         for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if int(v) != v or v < 1:
+            if isinstance(v, bool) or int(v) != v or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        in_features, out_features = int(in_features), int(out_features)
         dtype = np.dtype(dtype)
-        if dtype not in (np.float32, np.float64):
+        if dtype not in _FLOATS:
             raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-        init_fn = _init.get(init) if isinstance(init, str) else init
-        W = init_fn((in_features, out_features), rng)
-        self.W = Parameter(np.asarray(W, dtype=dtype), "W")
+        W = np.asarray(_init.get(init)((in_features, out_features), rng))
+        if W.shape != (in_features, out_features):
+            raise ValueError(
+                f"init returned shape {W.shape}, expected {(in_features, out_features)}"
+            )
+        self.W = Parameter(W.astype(dtype), "W")
         self.b = Parameter(np.zeros(out_features, dtype=dtype), "b") if bias else None
         self.in_features, self.out_features = in_features, out_features
-        self._x = None
+        self.dtype = dtype
+        self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = _check_input(x, self.in_features, "Linear")
-        if x.dtype != self.W.data.dtype:
-            x = x.astype(self.W.data.dtype)
-        self._x = x  # (N, D): all backward needs
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)
+        self._x = x  # (N, D): all that backward needs
         out = x @ self.W.data  # (N, H)
         if self.b is not None:
-            out += self.b.data
+            out += self.b.data  # broadcast over the N rows
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Add dL/dW and dL/db into the grads; return dL/dx (None if not `input_grad`).
+
+        Inputs:  dout (N, H), dL/dy
+        Returns: dx (N, D). Skipping it (``input_grad=False``) saves a third of
+        the work when x is data, not something to learn, as in a first layer.
+        """
         self._need_cache(self._x)
         x = self._x
-        if dout.shape != (x.shape[0], self.out_features):
-            raise ValueError(
-                f"Linear.backward: dout has shape {dout.shape}, "
-                f"expected {(x.shape[0], self.out_features)}"
-            )
-        self.W.grad += x.T @ dout  # (D, H)
+        dout = _check_dout(dout, (x.shape[0], self.out_features), self.dtype,
+                           "Linear.backward")
+        self.W.grad += x.T @ dout  # (D, N) @ (N, H) -> (D, H)
         if self.b is not None:
-            self.b.grad += dout.sum(axis=0)  # (H,)
-        return dout @ self.W.data.T  # (N, D)
+            self.b.grad += dout.sum(axis=0)  # (H,): b was added to every row
+        if not input_grad:
+            return None
+        return dout @ self.W.data.T  # (N, H) @ (H, D) -> (N, D)
 
     def parameters(self) -> list[Parameter]:
         return [self.W] if self.b is None else [self.W, self.b]
 
     def __repr__(self) -> str:
-        return f"Linear({self.in_features}, {self.out_features}, dtype={self.W.data.dtype})"
+        bias = "" if self.b is not None else ", bias=False"
+        return f"Linear({self.in_features}, {self.out_features}{bias}, dtype={self.dtype})"
 
 
 class _Elementwise(Layer):
-    """An activation applied entrywise; subclasses cache what their derivative needs."""
+    """An activation applied entrywise; subclasses cache what their derivative needs.
 
-    _cache = None
+    Inputs:  x of any shape
+    Returns: the same shape and float dtype
+    """
 
-    def _check(self, dout: np.ndarray) -> None:
+    _cache: np.ndarray | None = None
+
+    def _check(self, dout: np.ndarray) -> np.ndarray:
         self._need_cache(self._cache)
-        if dout.shape != self._cache.shape:
-            raise ValueError(
-                f"{type(self).__name__}.backward: dout has shape {dout.shape}, "
-                f"expected {self._cache.shape}"
-            )
+        return _check_dout(dout, self._cache.shape, self._dtype,
+                           f"{type(self).__name__}.backward")
+
+    def _remember(self, cache: np.ndarray, dtype: np.dtype) -> None:
+        self._cache, self._dtype = cache, dtype
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
 class ReLU(_Elementwise):
-    """max(0, x); the derivative at 0 is taken as 0, as in PyTorch."""
+    """max(0, x); the derivative at 0 is taken as 0, as in PyTorch. NaN stays NaN."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._cache = x > 0  # the mask is all backward needs
-        return np.where(self._cache, x, 0).astype(x.dtype, copy=False)
+        x = _as_float_array(x, "ReLU")
+        self._remember(x > 0, x.dtype)  # the mask is all backward needs
+        return np.maximum(x, 0)  # np.maximum propagates NaN
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        self._check(dout)
+        dout = self._check(dout)
         return dout * self._cache
 
 
@@ -196,16 +258,17 @@ class LeakyReLU(_Elementwise):
     """x for x > 0, slope * x otherwise."""
 
     def __init__(self, slope: float = 0.01) -> None:
-        if slope < 0:
-            raise ValueError(f"slope must be >= 0, got {slope}")
-        self.slope = slope
+        if not (np.isfinite(slope) and slope >= 0):
+            raise ValueError(f"slope must be a finite number >= 0, got {slope}")
+        self.slope = float(slope)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._cache = x > 0
-        return np.where(self._cache, x, self.slope * x).astype(x.dtype, copy=False)
+        x = _as_float_array(x, "LeakyReLU")
+        self._remember(x > 0, x.dtype)
+        return np.where(self._cache, x, self.slope * x)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        self._check(dout)
+        dout = self._check(dout)
         return dout * np.where(self._cache, 1.0, self.slope).astype(dout.dtype)
 
     def __repr__(self) -> str:
@@ -213,28 +276,40 @@ class LeakyReLU(_Elementwise):
 
 
 class Tanh(_Elementwise):
+    """tanh(x), whose derivative 1 - tanh(x)^2 needs only the output."""
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._cache = np.tanh(x)  # tanh' = 1 - tanh^2 needs only the output
-        return self._cache
+        x = _as_float_array(x, "Tanh")
+        out = np.tanh(x)
+        self._remember(out, x.dtype)
+        return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        self._check(dout)
+        dout = self._check(dout)
         return dout * (1 - self._cache**2)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)) without overflow: exp only ever sees -|x|."""
-    e = np.exp(-np.abs(x))
+    """1 / (1 + exp(-x)) without overflow: exp only ever sees -|x|.
+
+    Inputs: x of any shape. Returns: the same shape and float dtype.
+    """
+    x = _as_float_array(x, "sigmoid")
+    e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
 class Sigmoid(_Elementwise):
+    """1 / (1 + exp(-x)), whose derivative s (1 - s) needs only the output s."""
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._cache = sigmoid(x)  # s' = s (1 - s) needs only the output
-        return self._cache
+        x = _as_float_array(x, "Sigmoid")
+        out = sigmoid(x)
+        self._remember(out, x.dtype)
+        return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        self._check(dout)
+        dout = self._check(dout)
         s = self._cache
         return dout * s * (1 - s)
 
@@ -255,10 +330,23 @@ class Sequential(Layer):
             x = layer.forward(x)
         return x
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        for layer in reversed(self.layers):
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Run every layer's backward, last to first; return dL/dx.
+
+        With ``input_grad=False`` (x is data), a first `Linear` skips computing
+        dL/dx and None is returned.
+        """
+        if not self.layers:
+            return dout if input_grad else None
+        for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
-        return dout
+        first = self.layers[0]
+        if input_grad:
+            return first.backward(dout)
+        if isinstance(first, (Linear, Sequential)):
+            return first.backward(dout, input_grad=False)
+        first.backward(dout)
+        return None
 
     def parameters(self) -> list[Parameter]:
         return [p for layer in self.layers for p in layer.parameters()]
@@ -266,15 +354,106 @@ class Sequential(Layer):
     def children(self) -> list[Layer]:
         return list(self.layers)
 
+    def append(self, layer: Layer) -> "Sequential":
+        if not isinstance(layer, Layer):
+            raise TypeError(f"can only append a Layer, got {type(layer).__name__}")
+        self.layers.append(layer)
+        return self
+
     def __getitem__(self, i: int) -> Layer:
         return self.layers[i]
 
     def __len__(self) -> int:
         return len(self.layers)
 
-    def __iter__(self) -> Iterable[Layer]:
+    def __iter__(self) -> Iterator[Layer]:
         return iter(self.layers)
 
     def __repr__(self) -> str:
         inner = "\n".join(f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
         return f"Sequential(\n{inner}\n)"
+
+
+# activation layers by name, as `mlp` and the apps offer them
+ACTIVATIONS: dict[str, Callable[[], Layer]] = {
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "tanh": Tanh,
+    "sigmoid": Sigmoid,
+}
+
+# the init that suits each activation when none is given
+_DEFAULT_INIT = {
+    "relu": "he_uniform",
+    "leaky_relu": "he_uniform",
+    "tanh": "xavier_uniform",
+    "sigmoid": "xavier_uniform",
+}
+
+
+def mlp(
+    sizes: Sequence[int],
+    rng: np.random.Generator,
+    activation: str = "relu",
+    init: str | Callable[..., np.ndarray] | None = None,
+    dtype: type = np.float64,
+) -> Sequential:
+    """Linear -> activation -> ... -> Linear, with `len(sizes) - 1` Linear layers.
+
+    >>> net = mlp([2, 16, 16, 3], np.random.default_rng(0))   # 2 -> 3 classes
+
+    The last Linear has no activation: it returns logits. With `init=None`,
+    ReLU-like activations get He-uniform weights and tanh/sigmoid Xavier-uniform.
+
+    Inputs:  x (N, sizes[0])
+    Returns: (N, sizes[-1])
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"unknown activation {activation!r}; choose one of {list(ACTIVATIONS)}"
+        )
+    init = _DEFAULT_INIT[activation] if init is None else init
+    layers: list[Layer] = []
+    for i, (d, h) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Linear(d, h, rng, init=init, dtype=dtype))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    return Sequential(*layers)
+
+
+_SCALAR_ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "linear": None}
+
+
+def from_scalar_mlp(model: Any, dtype: type = np.float64) -> Sequential:
+    """The same network as a scalar `bpkit.nn.MLP`, as matrices: same numbers, copied.
+
+    Neuron j of a scalar layer becomes column j of W: W[i, j] = neuron_j.w[i].
+    """
+    layers: list[Layer] = []
+    dummy = np.random.default_rng(0)  # weights are overwritten just below
+    for layer in model.layers:
+        neurons = layer.neurons
+        W = np.array([[w.data for w in n.w] for n in neurons]).T  # (D, H)
+        lin = Linear(W.shape[0], W.shape[1], dummy, dtype=dtype)
+        lin.W.data[...] = W
+        lin.b.data[...] = [n.b.data for n in neurons]
+        layers.append(lin)
+        act = _SCALAR_ACTIVATIONS[neurons[0].activation]
+        if act is not None:
+            layers.append(act())
+    return Sequential(*layers)
+
+
+def scalar_grads(model: Any) -> list[np.ndarray]:
+    """A scalar MLP's `.grad`s laid out like `from_scalar_mlp(model).parameters()`.
+
+    Returns: [dW (D, H), db (H,)] for each layer, in order.
+    """
+    out: list[np.ndarray] = []
+    for layer in model.layers:
+        out.append(np.array([[w.grad for w in n.w] for n in layer.neurons]).T)
+        out.append(np.array([n.b.grad for n in layer.neurons]))
+    return out
