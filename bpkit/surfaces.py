@@ -1,0 +1,467 @@
+"""Loss surfaces for optimizers to run on, each with its value, gradient and minima.
+
+Every surface takes points ``w`` of shape ``(..., D)`` (one point, or a whole
+grid or batch of points) and returns values ``(...)`` and gradients
+``(..., D)``, computed analytically. `descend` runs any `bpkit.optim`
+optimizer on a surface and records the path.
+
+    Quadratic1D   L/2 w^2: the curvature L sets the 1/L and 2/L thresholds
+    Quadratic2D   1/2 w^T A w, A with a chosen condition number and rotation
+    Rosenbrock    a long curved valley
+    Beale         flat plateaus and steep walls
+    Himmelblau    four minima of equal depth
+    Saddle        a saddle at the origin between two minima
+    Ripples       a wide bowl with many small local minima
+    NoisyGradient any surface with Gaussian noise added to its gradient,
+                  as a mini-batch of size B would add it
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .layers import Parameter
+
+__all__ = [
+    "Surface",
+    "Quadratic1D",
+    "Quadratic2D",
+    "Rosenbrock",
+    "Beale",
+    "Himmelblau",
+    "Saddle",
+    "Ripples",
+    "NoisyGradient",
+    "Path",
+    "descend",
+    "quadratic_regime",
+    "SURFACES",
+]
+
+
+class Surface:
+    """Base class: `value`, `grad` and `value_and_grad` on points of shape (..., D).
+
+    Attributes:
+        dim: D, the number of coordinates.
+        minima: (K, D) the known global minima; min_value: the value there.
+        bounds: ((lo, hi), ...) per coordinate, the region worth plotting.
+        start: (D,) a start point that makes a good race.
+        log_contours: whether contour levels should be spaced logarithmically.
+    """
+
+    name = "surface"
+    dim = 2
+    minima = np.zeros((1, 2))
+    min_value = 0.0
+    bounds: tuple = ((-3.0, 3.0), (-3.0, 3.0))
+    start = np.array([-2.0, 2.0])
+    log_contours = False
+
+    def _check(self, w: Any) -> np.ndarray:
+        w = np.asarray(w, dtype=np.float64)
+        if w.ndim == 0 or w.shape[-1] != self.dim:
+            raise ValueError(
+                f"{self.name}: w has shape {w.shape}, expected (..., {self.dim})"
+            )
+        return w
+
+    def value(self, w: np.ndarray) -> np.ndarray:
+        """f(w). Inputs: w (..., D). Returns: (...)."""
+        return self._value(self._check(w))
+
+    def grad(self, w: np.ndarray) -> np.ndarray:
+        """df/dw. Inputs: w (..., D). Returns: (..., D)."""
+        return self._grad(self._check(w))
+
+    def value_and_grad(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(f(w), df/dw), shapes (...) and (..., D)."""
+        w = self._check(w)
+        return self._value(w), self._grad(w)
+
+    def __call__(self, w: np.ndarray) -> np.ndarray:
+        return self.value(w)
+
+    def grid(self, resolution: int = 150, bounds: tuple | None = None
+             ) -> tuple[np.ndarray, ...]:
+        """Values on a regular grid over `bounds`, for contour plots.
+
+        Returns: for D = 2, xx, yy, zz each (resolution, resolution);
+        for D = 1, xs, zs each (resolution,).
+        """
+        bounds = self.bounds if bounds is None else bounds
+        axes = [np.linspace(lo, hi, resolution) for lo, hi in bounds]
+        if self.dim == 1:
+            return axes[0], self._value(axes[0][:, None])
+        xx, yy = np.meshgrid(*axes)
+        with np.errstate(over="ignore"):
+            zz = self._value(np.stack([xx, yy], axis=-1))
+        return xx, yy, zz
+
+    def _value(self, w: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _grad(self, w: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Quadratic1D(Surface):
+    """f(w) = L/2 * w^2, curvature L: gradient descent multiplies w by (1 - lr L)."""
+
+    dim = 1
+    minima = np.zeros((1, 1))
+    start = np.array([1.0])
+
+    def __init__(self, L: float = 1.0) -> None:
+        if not (np.isfinite(L) and L > 0):
+            raise ValueError(f"curvature L must be a positive number, got {L!r}")
+        self.L = float(L)
+        self.name = f"quadratic 1-D (L={self.L:g})"
+        self.bounds = ((-1.5, 1.5),)
+
+    @property
+    def curvatures(self) -> np.ndarray:
+        """Eigenvalues of the Hessian: here just (L,)."""
+        return np.array([self.L])
+
+    def _value(self, w):
+        return 0.5 * self.L * w[..., 0] ** 2
+
+    def _grad(self, w):
+        return self.L * w
+
+    def __repr__(self) -> str:
+        return f"Quadratic1D(L={self.L:g})"
+
+
+class Quadratic2D(Surface):
+    """f(w) = 1/2 w^T A w with A's curvatures L (steep) and L / condition (flat).
+
+    The steep direction points at `angle` degrees from the x axis; at angle 0
+    the bowl is axis-aligned, the case per-coordinate methods (Adam) handle well.
+    """
+
+    def __init__(self, condition: float = 10.0, angle: float = 0.0, L: float = 1.0) -> None:
+        if not (np.isfinite(condition) and condition >= 1):
+            raise ValueError(f"condition must be a number >= 1, got {condition!r}")
+        if not (np.isfinite(L) and L > 0):
+            raise ValueError(f"curvature L must be a positive number, got {L!r}")
+        if not np.isfinite(angle):
+            raise ValueError(f"angle must be finite (degrees), got {angle!r}")
+        self.condition, self.angle, self.L = float(condition), float(angle), float(L)
+        t = np.deg2rad(self.angle)
+        R = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+        self.A = R @ np.diag([self.L, self.L / self.condition]) @ R.T  # (2, 2)
+        self.A = 0.5 * (self.A + self.A.T)  # exactly symmetric
+        self.name = f"quadratic 2-D (condition {self.condition:g}, {self.angle:g} deg)"
+        self.bounds = ((-3.0, 3.0), (-3.0, 3.0))
+        self.start = np.array([-2.5, 2.0])
+
+    @property
+    def curvatures(self) -> np.ndarray:
+        """Eigenvalues of the Hessian A, largest first: (L, L / condition)."""
+        return np.array([self.L, self.L / self.condition])
+
+    def _value(self, w):
+        return 0.5 * np.einsum("...i,ij,...j->...", w, self.A, w)
+
+    def _grad(self, w):
+        return w @ self.A  # A is symmetric
+
+    def __repr__(self) -> str:
+        return f"Quadratic2D(condition={self.condition:g}, angle={self.angle:g}, L={self.L:g})"
+
+
+class Rosenbrock(Surface):
+    """f(x, y) = (a - x)^2 + b (y - x^2)^2: a curved valley, minimum (a, a^2)."""
+
+    name = "Rosenbrock"
+    bounds = ((-2.0, 2.0), (-1.0, 3.0))
+    log_contours = True
+
+    def __init__(self, a: float = 1.0, b: float = 100.0) -> None:
+        self.a, self.b = float(a), float(b)
+        self.minima = np.array([[self.a, self.a**2]])
+        self.start = np.array([-1.5, 2.5])
+
+    def _value(self, w):
+        x, y = w[..., 0], w[..., 1]
+        return (self.a - x) ** 2 + self.b * (y - x**2) ** 2
+
+    def _grad(self, w):
+        x, y = w[..., 0], w[..., 1]
+        r = y - x**2
+        return np.stack([-2 * (self.a - x) - 4 * self.b * x * r, 2 * self.b * r], axis=-1)
+
+
+class Beale(Surface):
+    """Beale's function: flat plateaus, steep walls, minimum 0 at (3, 0.5)."""
+
+    name = "Beale"
+    minima = np.array([[3.0, 0.5]])
+    bounds = ((-4.5, 4.5), (-4.5, 4.5))
+    start = np.array([1.0, 1.5])
+    log_contours = True
+    _c = (1.5, 2.25, 2.625)
+
+    def _value(self, w):
+        x, y = w[..., 0], w[..., 1]
+        return sum((c - x + x * y ** (k + 1)) ** 2 for k, c in enumerate(self._c))
+
+    def _grad(self, w):
+        x, y = w[..., 0], w[..., 1]
+        gx = np.zeros_like(x)
+        gy = np.zeros_like(y)
+        for k, c in enumerate(self._c):
+            r = c - x + x * y ** (k + 1)  # residual k
+            gx = gx + 2 * r * (y ** (k + 1) - 1)
+            gy = gy + 2 * r * (k + 1) * x * y**k
+        return np.stack([gx, gy], axis=-1)
+
+
+class Himmelblau(Surface):
+    """(x^2 + y - 11)^2 + (x + y^2 - 7)^2: four minima, all of value 0."""
+
+    name = "Himmelblau"
+    minima = np.array([
+        [3.0, 2.0],
+        [-2.805118086952745, 3.131312518250573],
+        [-3.779310253377747, -3.283185991286170],
+        [3.584428340330492, -1.848126526964404],
+    ])
+    bounds = ((-5.0, 5.0), (-5.0, 5.0))
+    start = np.array([-0.3, -0.6])
+    log_contours = True
+
+    def _value(self, w):
+        x, y = w[..., 0], w[..., 1]
+        return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+
+    def _grad(self, w):
+        x, y = w[..., 0], w[..., 1]
+        a, b = x**2 + y - 11, x + y**2 - 7
+        return np.stack([4 * x * a + 2 * b, 2 * a + 4 * y * b], axis=-1)
+
+
+class Saddle(Surface):
+    """f(x, y) = x^2 / 2 - y^2 / 2 + y^4 / 4: a saddle at (0, 0), minima (0, +-1).
+
+    Started on (or near) the line y = 0, plain gradient descent creeps along
+    the ridge: the escape speed grows only like e^t from a tiny y.
+    """
+
+    name = "saddle"
+    minima = np.array([[0.0, 1.0], [0.0, -1.0]])
+    min_value = -0.25
+    saddle_point = np.array([0.0, 0.0])
+    bounds = ((-2.0, 2.0), (-1.6, 1.6))
+    start = np.array([-1.8, 1e-3])
+
+    def _value(self, w):
+        x, y = w[..., 0], w[..., 1]
+        return 0.5 * x**2 - 0.5 * y**2 + 0.25 * y**4
+
+    def _grad(self, w):
+        x, y = w[..., 0], w[..., 1]
+        return np.stack([x, y**3 - y], axis=-1)
+
+
+class Ripples(Surface):
+    """A wide bowl with ripples: sum_i bowl/2 w_i^2 + amplitude (1 - cos(frequency w_i)).
+
+    The global minimum is the origin; the ripples add local minima on a grid
+    around it (`local_minima`), deeper the nearer the centre.
+    """
+
+    name = "ripples"
+    minima = np.zeros((1, 2))
+    log_contours = False
+
+    def __init__(self, bowl: float = 0.1, amplitude: float = 0.5, frequency: float = 2.0,
+                 dim: int = 2) -> None:
+        for k, v in (("bowl", bowl), ("amplitude", amplitude), ("frequency", frequency)):
+            if not (np.isfinite(v) and v > 0):
+                raise ValueError(f"{k} must be a positive number, got {v!r}")
+        if dim not in (1, 2):
+            raise ValueError(f"dim must be 1 or 2, got {dim!r}")
+        self.bowl, self.amplitude, self.frequency = float(bowl), float(amplitude), float(frequency)
+        self.dim = dim
+        self.minima = np.zeros((1, dim))
+        r = 6.0
+        self.bounds = ((-r, r),) * dim
+        self.start = np.full(dim, 4.5)
+
+    def _value(self, w):
+        a, k = self.amplitude, self.frequency
+        return np.sum(0.5 * self.bowl * w**2 + a * (1 - np.cos(k * w)), axis=-1)
+
+    def _grad(self, w):
+        a, k = self.amplitude, self.frequency
+        return self.bowl * w + a * k * np.sin(k * w)
+
+    def minima_1d(self) -> np.ndarray:
+        """All minima of one coordinate's profile, sorted (Newton from a fine grid)."""
+        b, a, k = self.bowl, self.amplitude, self.frequency
+        reach = a * k / b  # beyond |u| = reach the slope b u beats the ripple
+        u = np.linspace(-reach - 1, reach + 1, int(40 * reach * k) + 200)
+        g = b * u + a * k * np.sin(k * u)
+        starts = u[:-1][(g[:-1] < 0) & (g[1:] >= 0)]  # slope - to +: a minimum
+        for _ in range(50):
+            starts = starts - (b * starts + a * k * np.sin(k * starts)) / (
+                b + a * k * k * np.cos(k * starts))
+        return np.unique(np.round(starts, 10))
+
+    def local_minima(self) -> np.ndarray:
+        """(K, D) every minimum, global included, nearest the origin first."""
+        m = self.minima_1d()
+        pts = m[:, None] if self.dim == 1 else np.array([[x, y] for x in m for y in m])
+        return pts[np.argsort(np.linalg.norm(pts, axis=1), kind="stable")]
+
+    def __repr__(self) -> str:
+        return (f"Ripples(bowl={self.bowl:g}, amplitude={self.amplitude:g}, "
+                f"frequency={self.frequency:g}, dim={self.dim})")
+
+
+class NoisyGradient(Surface):
+    """`surface`'s value, with N(0, (sigma^2 / batch_size) I) noise added to its gradient.
+
+    A model of a mini-batch gradient: unbiased, with variance shrinking like
+    1 / batch_size. Noise comes from `rng`, so runs are reproducible.
+    """
+
+    def __init__(self, surface: Surface, sigma: float, rng: np.random.Generator,
+                 batch_size: int = 1) -> None:
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(
+                "rng must be a numpy Generator, e.g. np.random.default_rng(0); "
+                f"got {type(rng).__name__}"
+            )
+        if not (np.isfinite(sigma) and sigma >= 0):
+            raise ValueError(f"sigma must be a number >= 0, got {sigma!r}")
+        if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        self.surface, self.sigma, self.rng = surface, float(sigma), rng
+        self.batch_size = int(batch_size)
+        self.dim = surface.dim
+        self.minima, self.min_value = surface.minima, surface.min_value
+        self.bounds, self.start = surface.bounds, surface.start
+        self.log_contours = surface.log_contours
+        self.name = f"{surface.name} + gradient noise"
+
+    @property
+    def noise_std(self) -> float:
+        """The standard deviation of each gradient entry's noise: sigma / sqrt(B)."""
+        return self.sigma / np.sqrt(self.batch_size)
+
+    def _value(self, w):
+        return self.surface._value(w)
+
+    def _grad(self, w):
+        return self.surface._grad(w) + self.noise_std * self.rng.standard_normal(w.shape)
+
+    def __repr__(self) -> str:
+        return f"NoisyGradient({self.surface!r}, sigma={self.sigma:g}, batch_size={self.batch_size})"
+
+
+SURFACES: dict[str, Callable[[], Surface]] = {
+    "quadratic 1-D": Quadratic1D,
+    "quadratic 2-D": Quadratic2D,
+    "Rosenbrock": Rosenbrock,
+    "Beale": Beale,
+    "Himmelblau": Himmelblau,
+    "saddle": Saddle,
+    "ripples": Ripples,
+}
+
+
+# ------------------------------------------------------------------ running
+@dataclass
+class Path:
+    """An optimizer's path on a surface.
+
+    points: (k + 1, *start.shape) every position, start first.
+    losses: (k + 1,) the value at each (summed over a batch of starts).
+    diverged_at: the step whose value was not finite (or above max_loss), else None.
+    """
+
+    points: np.ndarray
+    losses: np.ndarray
+    diverged_at: int | None = None
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    @property
+    def message(self) -> str:
+        if self.diverged:
+            return f"diverged at step {self.diverged_at}"
+        return f"ran {len(self.losses) - 1} steps, final loss {self.losses[-1]:.4g}"
+
+
+def descend(
+    surface: Surface,
+    optimizer: Callable[..., Any],
+    start: Any = None,
+    steps: int = 100,
+    max_loss: float | None = None,
+    **hyper: Any,
+) -> Path:
+    """Run `steps` steps of `optimizer(params, **hyper)` on `surface` from `start`.
+
+    Inputs:
+        optimizer: an optimizer class such as `optim.Adam`, or any callable
+            taking a parameter list (and `hyper`) and returning an optimizer.
+        start: (D,) one start, or (K, D) K independent starts run side by side
+            (elementwise optimizers treat every coordinate on its own, so the
+            K runs do not interact). Default: the surface's own start.
+        max_loss: stop, as diverged, once the value exceeds this.
+    Returns:
+        a `Path`; a diverging run stops quietly at the first non-finite value.
+    """
+    start = surface.start if start is None else start
+    w = Parameter(np.array(surface._check(start), dtype=np.float64))
+    opt = optimizer([w], **hyper)
+    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    points, losses, diverged_at = [], [], None
+    with np.errstate(all="ignore"):
+        for k in range(int(steps) + 1):
+            value, grad = surface.value_and_grad(w.data)
+            loss = float(np.sum(value))
+            points.append(w.data.copy())
+            losses.append(loss)
+            if not np.isfinite(loss) or (max_loss is not None and loss > max_loss):
+                diverged_at = k
+                break
+            if k == steps:
+                break
+            w.grad[...] = grad
+            opt.step()
+    return Path(np.array(points), np.array(losses), diverged_at)
+
+
+def quadratic_regime(lr: float, curvatures: Any) -> str:
+    """What gradient descent does on a quadratic with these Hessian eigenvalues.
+
+    Each direction's error is multiplied by (1 - lr * L_i) per step:
+    "converging"  every factor in [0, 1): monotone (lr <= 1 / L_max);
+    "oscillating" some factor in (-1, 0): sign flips, shrinking (1/L < lr < 2/L);
+    "neutral"     some factor exactly -1: bouncing forever (lr = 2 / L_max);
+    "diverging"   some factor below -1: growing (lr > 2 / L_max).
+    """
+    L = np.atleast_1d(np.asarray(curvatures, dtype=np.float64))
+    f = 1 - lr * L
+    if np.any(f < -1):
+        return "diverging"
+    if np.any(np.isclose(f, -1, rtol=0, atol=1e-12)):
+        return "neutral"
+    if np.any(f < 0):
+        return "oscillating"
+    return "converging"
