@@ -1,10 +1,11 @@
 """Shared test setup: headless matplotlib, figures closed after every test."""
 
-import os
+import matplotlib
+import pytest
 
-os.environ.setdefault("MPLBACKEND", "Agg")
-
-import pytest  # noqa: E402
+# in this process only: an MPLBACKEND environment variable would leak into the
+# notebook kernels nbval starts, and switch off their inline figures
+matplotlib.use("Agg")
 
 
 @pytest.fixture(autouse=True)
