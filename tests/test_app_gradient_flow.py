@@ -1,0 +1,150 @@
+"""Lesson 04 app: the model's measurements, and the view driven headlessly."""
+
+import numpy as np
+import pytest
+
+from bpkit.apps.gradient_flow import (
+    GradientFlowApp,
+    GradientFlowModel,
+    plot_gradient_norms,
+)
+
+
+def test_model_sigmoid_xavier_vanishes_near_the_quarter_per_layer_factor():
+    m = GradientFlowModel(depth=20, activation="sigmoid", init="xavier")
+    assert m.layers.tolist() == list(range(1, 21))
+    assert m.grad_h.shape == m.grad_w.shape == m.act_std.shape == (20,)
+    # measured per-layer factor, geometric mean over 19 steps: near sigmoid'(0) = 1/4
+    per_layer = m.ratio ** (1 / 19)
+    assert 0.15 < per_layer < 0.3
+    assert m.ratio < 1e-10
+
+
+def test_model_bound_is_a_quarter_per_layer_anchored_at_the_last_layer():
+    m = GradientFlowModel(depth=6)
+    assert m.bound[-1] == m.grad_h[-1]
+    np.testing.assert_allclose(m.bound[:-1] / m.bound[1:], 0.25)
+
+
+@pytest.mark.parametrize(
+    "settings,lo,hi",
+    [
+        (dict(activation="relu", init="he"), 0.2, 5),
+        (dict(activation="relu", init="normal_1"), 1e10, np.inf),
+        (dict(activation="sigmoid", init="normal_0.01"), 0, 1e-20),
+        (dict(activation="sigmoid", init="normal_0.01", batchnorm=True), 0.2, 5),
+        (dict(activation="sigmoid", init="normal_0.01", residual=True), 0.2, 5),
+    ],
+)
+def test_model_ratio_for_the_canonical_configurations(settings, lo, hi):
+    m = GradientFlowModel(depth=20, **settings)
+    assert lo < m.ratio < hi
+
+
+def test_model_histograms_have_one_row_per_layer_each_peaking_at_one():
+    m = GradientFlowModel(depth=7, activation="tanh", init="normal_1", bins=21)
+    assert m.hist.shape == (7, 21) and m.edges.shape == (22,)
+    np.testing.assert_allclose(m.hist.max(axis=1), 1)
+    assert (m.edges[0], m.edges[-1]) == (-1.0, 1.0)
+    # N(0, 1) weights saturate tanh: the outermost bins hold the peaks
+    assert set(m.hist.argmax(axis=1)) <= {0, 20}
+    assert np.mean(m.saturated) > 0.5
+
+
+def test_model_histograms_of_unbounded_activations_are_scaled_per_layer():
+    m = GradientFlowModel(depth=30, activation="relu", init="normal_1", bins=20)
+    assert m.normalised and (m.edges[0], m.edges[-1]) == (-3.0, 3.0)
+    # exploding values, yet every layer's histogram has the same shape: ReLU's zeros
+    # (half the entries) in the bin at 0, the rest spread over positive values
+    zero_bin = np.searchsorted(m.edges, 0.0, side="right") - 1
+    assert np.all(m.hist.argmax(axis=1) == zero_bin)
+    assert m.act_std[-1] / m.act_std[0] > 1e15
+
+
+def test_model_configure_rejects_unknown_settings():
+    m = GradientFlowModel(depth=3)
+    with pytest.raises(ValueError, match="unknown setting 'update'"):
+        m.configure(update=1)
+    with pytest.raises(ValueError, match="unknown activation"):
+        m.configure(activation="gelu")
+
+
+def test_same_settings_give_the_same_measurement_and_a_new_seed_a_new_one():
+    a, b = GradientFlowModel(depth=5), GradientFlowModel(depth=5)
+    np.testing.assert_array_equal(a.grad_h, b.grad_h)
+    b.configure(seed=1)
+    assert not np.allclose(a.grad_h, b.grad_h)
+
+
+def test_view_sliders_rebuild_the_network_and_the_plotted_data():
+    app = GradientFlowApp(GradientFlowModel(depth=10))
+    png = app.image.value
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    app.depth_slider.value = 25
+    assert app.model.depth == 25 and len(app.model.net.parameters()) == 2 * 26
+    xs, ys = app.grad_h_line.get_data()
+    assert list(xs) == list(range(1, 26))
+    np.testing.assert_array_equal(ys, app.model.grad_h)
+    np.testing.assert_array_equal(app.std_line.get_ydata(), app.model.act_std)
+    assert app.hist_image.get_array().shape == (25, app.model.bins)
+    assert app.image.value != png
+    app.width_slider.value = 32
+    assert app.model.net[0].W.shape == (32, 32)
+    assert not app.errors.outputs
+
+
+def test_view_bound_is_shown_for_sigmoid_only_and_status_reports_the_ratio():
+    app = GradientFlowApp(GradientFlowModel(depth=12, activation="sigmoid", init="xavier"))
+    assert app.bound_line.get_visible()
+    np.testing.assert_array_equal(app.bound_line.get_ydata(), app.model.bound)
+    assert f"{app.model.ratio:.2e}" in app.status.value
+    app.activation_dropdown.value = "relu"
+    assert app.model.activation == "relu" and not app.bound_line.get_visible()
+    assert "zero" in app.status.value
+
+
+def test_view_checkboxes_and_init_restore_or_break_the_flow():
+    app = GradientFlowApp(GradientFlowModel(depth=20, activation="sigmoid",
+                                            init="normal_0.01"))
+    assert app.model.ratio < 1e-20
+    app.batchnorm_checkbox.value = True
+    assert app.model.batchnorm and 0.2 < app.model.ratio < 5
+    app.batchnorm_checkbox.value = False
+    app.residual_checkbox.value = True
+    assert app.model.residual and 0.2 < app.model.ratio < 5
+    app.residual_checkbox.value = False
+    app.activation_dropdown.value = "relu"
+    app.init_dropdown.value = "normal_1"
+    assert app.model.ratio > 1e10
+    lo, hi = app.ax_grad.get_ylim()
+    assert lo <= app.model.grad_h.min() and app.model.grad_h.max() <= hi
+
+
+def test_view_resample_button_draws_new_weights():
+    app = GradientFlowApp(GradientFlowModel(depth=4))
+    before = app.model.grad_h.copy()
+    app.resample_button.click()
+    assert app.model.seed == 1
+    assert not np.allclose(app.grad_h_line.get_ydata(), before)
+
+
+def test_view_shows_errors_in_the_app(monkeypatch):
+    app = GradientFlowApp(GradientFlowModel(depth=3))
+
+    def broken(**kw):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app.model, "configure", broken)
+    app.depth_slider.value = 4
+    assert "boom" in str(app.errors.outputs)
+
+
+def test_static_plot_helper_draws_the_measured_norms_and_the_bound():
+    from matplotlib.figure import Figure
+
+    ax = Figure().subplots()
+    m = GradientFlowModel(depth=8)
+    line = plot_gradient_norms(ax, m, "sigmoid", bound=True)
+    np.testing.assert_array_equal(line.get_ydata(), m.grad_h)
+    assert len(ax.lines) == 2
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), m.bound)
