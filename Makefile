@@ -9,6 +9,8 @@ EXTRAS := lab,test,bench
 # `make test WITH_TORCH=1`; the tests that need it skip cleanly without it.
 WITH_TORCH ?= $(if $(wildcard /opt/wheels/torch-2.13.0*cpu*),1,0)
 NBVAL_TIMEOUT ?= 300
+# Jupyter refuses to run as root unless told; containers and CI often are root
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test bench notebooks present student setup clean help
 
@@ -32,7 +34,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 setup: $(STAMP)
 
 lab: setup
-	cd notebooks && ../$(BIN)/jupyter lab 01_single_neuron.ipynb
+	cd notebooks && ../$(BIN)/jupyter lab $(ROOT_FLAG) 01_single_neuron.ipynb
 
 test: setup
 	$(BIN)/python -m pytest -q tests \
