@@ -147,6 +147,8 @@ class Quadratic2D(Surface):
     the bowl is axis-aligned, the case per-coordinate methods (Adam) handle well.
     """
 
+    log_contours = True
+
     def __init__(self, condition: float = 10.0, angle: float = 0.0, L: float = 1.0) -> None:
         if not (np.isfinite(condition) and condition >= 1):
             raise ValueError(f"condition must be a number >= 1, got {condition!r}")

@@ -1,0 +1,308 @@
+"""Lesson 05 app: gradient descent on a surface, with a log-scale learning-rate slider.
+
+Drag the lr across 2/L on the 1-D quadratic and watch the path go from
+monotone convergence to oscillation to divergence; raise the condition number
+of the 2-D bowl and watch the flat direction crawl.
+"""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
+
+from ..optim import SGD
+from ..surfaces import (
+    Beale,
+    Himmelblau,
+    Path,
+    Quadratic1D,
+    Quadratic2D,
+    Rosenbrock,
+    Saddle,
+    Surface,
+    descend,
+    quadratic_regime,
+)
+from ..viz.surfaces import contour_levels
+from .base import AppView
+
+__all__ = ["LearningRateModel", "LearningRateApp", "classify_path", "hessian"]
+
+SURFACE_NAMES = ("quadratic 1-D", "quadratic 2-D", "Rosenbrock", "Beale", "Himmelblau",
+                 "saddle")
+ANGLE = 30.0  # the 2-D bowl is tilted: its steep direction is not an axis
+_BLOWUP = 1e6  # a loss this many times its start counts as diverged
+
+
+def hessian(surface: Surface, w: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    """The Hessian at w by central differences of the analytic gradient: (D, D)."""
+    w = np.asarray(w, dtype=np.float64)
+    cols = []
+    for i in range(surface.dim):
+        e = np.zeros_like(w)
+        e[i] = eps
+        cols.append((surface.grad(w + e) - surface.grad(w - e)) / (2 * eps))
+    H = np.stack(cols, axis=1)
+    return 0.5 * (H + H.T)
+
+
+def classify_path(path: Path) -> str:
+    """"converging", "oscillating" or "diverging", read off a path.
+
+    diverging: it stopped on a blow-up, or ended above where it started;
+    oscillating: most consecutive steps point in opposing directions;
+    converging: otherwise.
+    """
+    if path.diverged or path.losses[-1] > path.losses[0]:
+        return "diverging"
+    d = np.diff(path.points.reshape(len(path.points), -1), axis=0)
+    if len(d) >= 2:
+        dots = np.sum(d[1:] * d[:-1], axis=1)
+        moving = np.abs(dots) > 1e-24
+        if moving.any() and np.mean(dots[moving] < 0) > 0.5:
+            return "oscillating"
+    return "converging"
+
+
+class LearningRateModel:
+    """Plain gradient descent (`optim.SGD`) on one surface, from one start."""
+
+    def __init__(self, surface: str = "quadratic 1-D", lr: float = 0.5,
+                 condition: float = 10.0, start: tuple[float, ...] | None = None,
+                 steps: int = 40) -> None:
+        if surface not in SURFACE_NAMES:
+            raise ValueError(f"surface must be one of {SURFACE_NAMES}, got {surface!r}")
+        if not (math.isfinite(lr) and lr > 0):
+            raise ValueError(f"lr must be a positive number, got {lr!r}")
+        if isinstance(steps, bool) or int(steps) != steps or steps < 1:
+            raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+        self.surface_name, self.lr, self.steps = surface, float(lr), int(steps)
+        self.condition = float(condition)
+        self.surface = self._make_surface()
+        s = self.surface
+        self.start = np.array(s.start if start is None else start, dtype=np.float64)[: s.dim]
+        if self.start.shape != (s.dim,):
+            raise ValueError(f"start has shape {self.start.shape}, expected ({s.dim},)")
+        self.run()
+
+    def _make_surface(self) -> Surface:
+        name = self.surface_name
+        if name == "quadratic 1-D":
+            return Quadratic1D(1.0)
+        if name == "quadratic 2-D":
+            return Quadratic2D(condition=self.condition, angle=ANGLE)
+        return {"Rosenbrock": Rosenbrock, "Beale": Beale, "Himmelblau": Himmelblau,
+                "saddle": Saddle}[name]()
+
+    @property
+    def is_quadratic(self) -> bool:
+        return hasattr(self.surface, "curvatures")
+
+    def run(self) -> None:
+        """Recompute the path; a blow-up stops it quietly."""
+        s = self.surface
+        gap0 = float(s.value(self.start)) - s.min_value
+        self.max_loss = s.min_value + _BLOWUP * max(gap0, 1.0)
+        self.path = descend(s, SGD, self.start, self.steps, max_loss=self.max_loss,
+                            lr=self.lr)
+
+    @property
+    def curvature(self) -> float:
+        """The largest curvature L: the bowl's, or the Hessian's at the nearest minimum."""
+        s = self.surface
+        if self.is_quadratic:
+            return float(np.max(s.curvatures))
+        m = s.minima[np.argmin(np.linalg.norm(s.minima - self.path.points[-1], axis=1))]
+        return float(np.max(np.linalg.eigvalsh(hessian(s, m))))
+
+    @property
+    def critical_lr(self) -> float:
+        """2 / L: above it, gradient descent diverges near the minimum."""
+        return 2.0 / self.curvature
+
+    @property
+    def regime(self) -> str:
+        """The exact regime on a quadratic; read off the path elsewhere."""
+        if self.is_quadratic:
+            return quadratic_regime(self.lr, self.surface.curvatures)
+        return classify_path(self.path)
+
+    @property
+    def message(self) -> str:
+        p = self.path
+        head = (f"lr = {self.lr:.4g}, 2/L = {self.critical_lr:.4g} "
+                f"(lr L = {self.lr * self.curvature:.3g}): {self.regime}")
+        if p.diverged:
+            return f"{head}; diverged at step {p.diverged_at}"
+        gap = p.losses[-1] - self.surface.min_value
+        return f"{head}; after {len(p.losses) - 1} steps loss - min = {gap:.3g}"
+
+
+class LearningRateApp(AppView):
+    """Surface, log-lr, condition number, start and steps; path, loss curve, regime."""
+
+    def __init__(self, model: LearningRateModel | None = None) -> None:
+        super().__init__(figsize=(9.6, 3.9))
+        self.model = model or LearningRateModel()
+        m = self.model
+        style = {"description_width": "95px"}
+        self.surface_dropdown = widgets.Dropdown(options=SURFACE_NAMES, value=m.surface_name,
+                                                 description="surface", style=style)
+        self.lr_slider = widgets.FloatLogSlider(
+            value=m.lr, base=10, min=-4, max=1, step=0.01, description="learning rate",
+            readout_format=".4f", style=style, continuous_update=True)
+        self.condition_slider = widgets.FloatLogSlider(
+            value=m.condition, base=10, min=0, max=3, step=0.05,
+            description="condition #", readout_format=".1f", style=style,
+            continuous_update=False)  # each value redraws the contours: on release
+        self.x0_slider = widgets.FloatSlider(description="start w1", step=0.05, style=style)
+        self.y0_slider = widgets.FloatSlider(description="start w2", step=0.05, style=style)
+        self.steps_slider = widgets.IntSlider(value=m.steps, min=1, max=300,
+                                              description="steps", style=style)
+        self._set_start_ranges(m.surface, m.start)
+
+        self.surface_dropdown.observe(self.handler(lambda c: self.set_surface()), names="value")
+        self.condition_slider.observe(self.handler(lambda c: self.set_surface(keep_start=True)),
+                                      names="value")
+        for s in (self.lr_slider, self.x0_slider, self.y0_slider, self.steps_slider):
+            s.observe(self.handler(lambda c: self.set_params()), names="value")
+
+        self._build_figure()
+        self._draw_surface()
+        self.widget = widgets.VBox([
+            widgets.HBox([
+                widgets.VBox([self.surface_dropdown, self.lr_slider, self.condition_slider]),
+                widgets.VBox([self.x0_slider, self.y0_slider, self.steps_slider]),
+            ]),
+            self.status,
+            self.image,
+            self.errors,
+        ])
+        self.redraw()
+
+    # -------------------------------------------------------------- handlers
+    def _set_start_ranges(self, surface: Surface, start: np.ndarray) -> None:
+        self._quiet = True
+        try:
+            for i, slider in enumerate((self.x0_slider, self.y0_slider)):
+                if i < surface.dim:
+                    lo, hi = surface.bounds[i]
+                    slider.min, slider.max = -1e9, 1e9  # widen first: no clamping
+                    slider.value = float(start[i])
+                    slider.min, slider.max = lo, hi
+                    slider.disabled = False
+                else:
+                    slider.disabled = True
+            self.condition_slider.disabled = self.surface_dropdown.value != "quadratic 2-D"
+        finally:
+            self._quiet = False
+
+    def _model_from_widgets(self, start=None) -> LearningRateModel:
+        return LearningRateModel(self.surface_dropdown.value, self.lr_slider.value,
+                                 self.condition_slider.value, start,
+                                 self.steps_slider.value)
+
+    def set_surface(self, keep_start: bool = False) -> None:
+        """A new surface (or condition number): new contours, the surface's own start."""
+        start = self.model.start if keep_start else None
+        self.model = self._model_from_widgets(start)
+        self._set_start_ranges(self.model.surface, self.model.start)
+        self._draw_surface()
+        self.redraw()
+
+    def set_params(self) -> None:
+        if getattr(self, "_quiet", False):
+            return
+        start = (self.x0_slider.value, self.y0_slider.value)
+        self.model = self._model_from_widgets(start)
+        self.redraw()
+
+    # -------------------------------------------------------------- drawing
+    def _build_figure(self) -> None:
+        self.ax_path, self.ax_loss = self.fig.subplots(
+            1, 2, gridspec_kw={"width_ratios": [1.05, 1]})
+        (self.path_line,) = self.ax_path.plot([], [], "o-", color="tab:red", ms=3, lw=1.1,
+                                              zorder=3)
+        (self.start_marker,) = self.ax_path.plot([], [], "s", color="k", ms=7, zorder=4)
+        self.regime_text = self.ax_path.text(
+            0.02, 0.97, "", transform=self.ax_path.transAxes, va="top", fontsize=11,
+            fontweight="bold", bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"))
+        (self.loss_line,) = self.ax_loss.semilogy([], [], "o-", color="tab:red", ms=2.5, lw=1)
+        ax = self.ax_loss
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss - minimum (log scale)")
+        ax.set_title("loss against step", fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
+        self.animate(self.path_line, self.start_marker, self.regime_text, self.loss_line)
+        self._artists: list = []
+        self._limits = None
+
+    def _draw_surface(self) -> None:
+        """Contours (2-D) or the curve (1-D): redrawn only when the surface changes."""
+        for a in self._artists:
+            a.remove()
+        self._artists = []
+        ax, s = self.ax_path, self.model.surface
+        if s.dim == 1:
+            reach = max(1.5, 1.3 * abs(float(self.model.start[0])))
+            xs, zs = s.grid(300, ((-reach, reach),))
+            self._artists += ax.plot(xs, zs, color="0.35", lw=1.5)
+            ax.set_xlim(-reach, reach)
+            ax.set_ylim(-0.05 * zs.max(), 1.1 * zs.max())
+            ax.set_xlabel("w")
+            ax.set_ylabel("loss")
+        else:
+            xx, yy, zz = s.grid(120)
+            cs = ax.contour(xx, yy, zz, levels=contour_levels(s, zz, 20), cmap="viridis",
+                            linewidths=0.8)
+            self._artists.append(cs)
+            mins = np.asarray(s.minima)
+            self._artists += ax.plot(mins[:, 0], mins[:, 1], "*", color="gold", mec="k",
+                                     ms=12, zorder=2)
+            ax.set_xlim(*s.bounds[0])
+            ax.set_ylim(*s.bounds[1])
+            ax.set_xlabel("$w_1$")
+            ax.set_ylabel("$w_2$")
+        ax.set_title(s.name, fontsize=10)
+        self._limits = None
+        self.invalidate()
+
+    def redraw(self) -> None:
+        m = self.model
+        p, s = m.path, m.surface
+        if s.dim == 1:
+            reach = self.ax_path.get_xlim()[1]
+            if abs(m.start[0]) * 1.3 > reach or (reach > 1.5 and abs(m.start[0]) * 2.6 < reach):
+                self._draw_surface()
+            w = p.points[:, 0]
+            # points far off the plot would only squash the picture: clip for display
+            shown = np.clip(w, -3 * reach, 3 * reach)
+            self.path_line.set_data(shown, s.value(shown[:, None]))
+            self.start_marker.set_data(w[:1], p.losses[:1])
+        else:
+            self.path_line.set_data(p.points[:, 0], p.points[:, 1])
+            self.start_marker.set_data(p.points[:1, 0], p.points[:1, 1])
+        colour = {"converging": "tab:green", "oscillating": "tab:orange",
+                  "neutral": "tab:orange"}.get(m.regime, "tab:red")
+        stop = f": stopped at step {p.diverged_at}" if p.diverged else ""
+        self.regime_text.set_text(m.regime + stop)
+        self.regime_text.set_color(colour)
+        gap = np.maximum(p.losses - s.min_value, 1e-16)
+        self.loss_line.set_data(np.arange(len(gap)), gap)
+        top = 10 ** math.ceil(math.log10(max(m.max_loss - s.min_value, 1.0)) + 1)
+        limits = (m.steps, top)
+        if limits != self._limits:
+            self._limits = limits
+            self.ax_loss.set_xlim(-0.5, m.steps + 0.5)
+            self.ax_loss.set_ylim(1e-16, top)
+            self.ax_loss.yaxis.set_major_locator(
+                FixedLocator(10.0 ** np.arange(-16, math.log10(top) + 1, 4)))
+            self.invalidate()
+        html = {"tab:green": "#1b5e20", "tab:orange": "#b26a00"}.get(colour, "#b00020")
+        self.status.value = f"<b style='color:{html}'>{m.message}</b>"
+        self.render()

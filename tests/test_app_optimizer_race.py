@@ -1,0 +1,117 @@
+"""Lesson 06 app: the race model and the view driven headlessly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bpkit.apps.optimizer_race import (
+    DEFAULT_LRS,
+    RACE_SURFACES,
+    RACERS,
+    Entry,
+    OptimizerRaceApp,
+    RaceModel,
+)
+from bpkit.optim import SGD, Adam
+from bpkit.surfaces import Rosenbrock, descend
+
+
+def test_each_racer_builds_the_named_optimizer_with_its_hyperparameters():
+    from bpkit.layers import Parameter
+
+    p = [Parameter(np.zeros(2))]
+    assert RACERS["Nesterov"].make(p, 0.1, 0.8).param_groups[0]["nesterov"] is True
+    assert RACERS["Adam"].make(p, 0.1, 0.8).param_groups[0]["betas"] == (0.8, 0.999)
+    assert RACERS["RMSprop"].make(p, 0.1, 0.95).param_groups[0]["alpha"] == 0.95
+    assert RACERS["momentum"].make(p, 0.1, 0.7).param_groups[0]["momentum"] == 0.7
+
+
+def test_model_paths_equal_running_the_optimizer_directly():
+    entries = {"momentum": Entry(True, 1e-3, 0.9), "Adam": Entry(True, 0.1, 0.8),
+               "SGD": Entry(False, 1e-3, 0.0)}
+    m = RaceModel("Rosenbrock", steps=40, entries=entries)
+    assert set(m.paths) == {"momentum", "Adam"}
+    ref = descend(Rosenbrock(), SGD, m.start, 40, lr=1e-3, momentum=0.9)
+    np.testing.assert_allclose(m.paths["momentum"].points, ref.points)
+    ref = descend(Rosenbrock(), Adam, m.start, 40, lr=0.1, betas=(0.8, 0.999))
+    np.testing.assert_allclose(m.paths["Adam"].points, ref.points)
+
+
+def test_leaderboard_and_steps_to():
+    m = RaceModel("bowl, axis-aligned (condition 50)", steps=100)
+    board = m.leaderboard()
+    gaps = [g for _, g in board]
+    assert gaps == sorted(gaps)
+    name = board[0][0]
+    k = m.steps_to(name, 1e-6)
+    assert k is not None and m.paths[name].losses[k] < 1e-6 <= m.paths[name].losses[k - 1]
+
+
+def test_diverging_racer_is_reported_and_ranked_last():
+    entries = {"SGD": Entry(True, 1.0, 0.0), "Adam": Entry(True, 0.1, 0.9)}
+    m = RaceModel("Rosenbrock", steps=50, entries=entries)
+    assert m.paths["SGD"].diverged
+    assert m.leaderboard()[-1] == ("SGD", np.inf)
+
+
+def test_bad_race_arguments_are_named():
+    with pytest.raises(ValueError, match="surface"):
+        RaceModel("moon")
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        RaceModel(entries={"LBFGS": Entry(True, 0.1, 0.9)})
+    with pytest.raises(ValueError, match="lr"):
+        RaceModel(entries={"SGD": Entry(True, -0.1, 0.0)})
+
+
+def test_defaults_cover_every_surface_and_racer():
+    for name in RACE_SURFACES:
+        assert set(DEFAULT_LRS[name]) == set(RACERS)
+
+
+# ---------------------------------------------------------------- the view
+def test_checkbox_adds_a_racer_and_its_artists():
+    app = OptimizerRaceApp()
+    assert "Nesterov" not in app.model.paths and not app.lines["Nesterov"].get_visible()
+    app.checkboxes["Nesterov"].value = True
+    assert "Nesterov" in app.model.paths and app.lines["Nesterov"].get_visible()
+    x, y = app.lines["Nesterov"].get_data()
+    np.testing.assert_allclose(np.c_[x, y], app.model.paths["Nesterov"].points)
+    assert "Nesterov" in app.status.value
+
+
+def test_lr_and_beta_sliders_rerun_that_racer():
+    app = OptimizerRaceApp()
+    before = app.model.paths["Adam"].points.copy()
+    app.lr_sliders["Adam"].value = 0.05
+    assert app.model.entries["Adam"].lr == pytest.approx(0.05, rel=1e-2)
+    assert not np.allclose(app.model.paths["Adam"].points, before)
+    app.beta_sliders["momentum"].value = 0.5
+    assert app.model.entries["momentum"].beta == pytest.approx(0.5)
+    assert app.beta_sliders["SGD"].disabled and app.beta_sliders["Adagrad"].disabled
+
+
+def test_play_drives_the_frame_shown():
+    app = OptimizerRaceApp()
+    app.play.value = 20
+    assert app.frame_slider.value == 20
+    for name in app.model.paths:
+        x, y = app.lines[name].get_data()
+        assert len(x) == min(21, len(app.model.paths[name].points))
+        hx, hy = app.heads[name].get_data()
+        np.testing.assert_allclose([hx[0], hy[0]], app.model.position(name, 20))
+        steps, _ = app.curves[name].get_data()
+        assert steps[-1] == min(20, len(app.model.paths[name].losses) - 1)
+    assert "step 20" in app.status.value
+
+
+def test_surface_start_and_steps_reset_the_race():
+    app = OptimizerRaceApp()
+    app.surface_dropdown.value = "Beale"
+    assert app.model.surface_name == "Beale"
+    assert app.lr_sliders["Adam"].value == pytest.approx(DEFAULT_LRS["Beale"]["Adam"], rel=1e-2)
+    app.x0_slider.value = 2.0
+    app.steps_slider.value = 60
+    assert app.model.start[0] == 2.0 and app.model.steps == 60
+    assert app.play.max == 60 and app.frame_slider.value == 60
+    assert app.errors.outputs == ()
