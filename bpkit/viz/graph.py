@@ -49,8 +49,8 @@ __all__ = [
 MAX_NODES = 150
 
 # geometry in inches at scale 1
-PITCH = 1.5  # from one value column to the next
-BOX_W, BOX_H = 0.84, 0.52  # value node
+PITCH = 1.55  # from one value column to the next
+BOX_W, BOX_H = 0.9, 0.52  # value node
 OP_H = 0.28  # op node (its width follows its text)
 DUMMY_H = 0.06  # a bend point of a long edge
 GAP = 0.16  # vertical gap between neighbours in a column

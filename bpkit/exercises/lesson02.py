@@ -1,0 +1,253 @@
+"""Checks for lesson 02 (computational graphs).
+
+1. `check_predict_grad`: predict dL/dx in a graph with a reused node, before
+   stepping to it in the app.
+2. `check_topo_order`: write a topological sort.
+3. `check_backward`: write the backward pass on top of it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from ..engine import Value
+from . import NOT_ATTEMPTED, Feedback, attempt, correct, hint, not_attempted
+
+__all__ = [
+    "exercise_graph",
+    "naive_backward",
+    "check_predict_grad",
+    "check_topo_order",
+    "check_backward",
+]
+
+# exercise 1's numbers: every anticipated mistake gives a different answer
+X, Y = 3.0, -0.5
+
+
+def exercise_graph(x: float = X, y: float = Y) -> Value:
+    """Exercise 1's graph: a = x y, L = a a + a. `a` is used three times."""
+    xv, yv = Value(x, label="x"), Value(y, label="y")
+    a = xv * yv
+    a.label = "a"
+    s = a * a
+    s.label = "s"
+    L = s + a
+    L.label = "L"
+    return L
+
+
+def naive_backward(node: Value) -> None:
+    """Backprop by plain recursion: each node passes its gradient on at once.
+
+    Wrong on any graph where a non-leaf node is used more than once: the node
+    passes its gradient on before every contribution has arrived, and again
+    after each later one, so the nodes below it count some paths twice. Kept
+    here so the lesson can show the failure; call it on a graph whose output
+    has grad 1 and every other grad 0.
+    """
+    for child, local in zip(node._prev, node._local):
+        child.grad += local * node.grad
+        naive_backward(child)
+
+
+def _naive(root: Value) -> None:
+    root.zero_grad()
+    root.grad = 1.0
+    naive_backward(root)
+
+
+# -------------------------------------------------------------- exercise 1
+def check_predict_grad(predict_dL_dx: Callable[[], float]) -> Feedback:
+    """`predict_dL_dx()` returns dL/dx for L = a a + a, a = x y, at x = 3, y = -0.5."""
+    got = attempt(predict_dL_dx)
+    if got is NOT_ATTEMPTED:
+        return not_attempted("predict_dL_dx()")
+    if isinstance(got, Value):
+        return hint("return a number (the gradient), not a Value")
+    if not isinstance(got, (int, float)) or isinstance(got, bool):
+        return hint(f"return a number, got {type(got).__name__}")
+    a = X * Y
+    dL_da = 2 * a + 1
+    want = dL_da * Y
+    naive = exercise_graph()
+    _naive(naive)
+    x_naive = next(n for n in naive.topo_order() if n.label == "x").grad
+    if math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12):
+        return correct(
+            f"dL/dx = dL/da · da/dx = (2a + 1) · y = ({dL_da:g}) · ({Y:g}) = {want:g}"
+        )
+    mistakes = [
+        (2 * a * Y, "you followed only the path through s = a·a; L = s + a also "
+         "uses a directly, and the two contributions add: dL/da = 2a + 1"),
+        (1 * Y, "you followed only the direct path L = s + a; a also feeds "
+         "s = a·a, and the two contributions add: dL/da = 2a + 1"),
+        ((a + 1) * Y, "s = a·a uses a in both slots: each slot contributes a, so "
+         "ds/da = 2a, not a"),
+        (dL_da, "that is dL/da; one more factor of the chain rule: da/dx = y"),
+        (dL_da * X, "da/dx is the *other* factor of a = x·y, that is y, not x"),
+        (-want, "right size, wrong sign: check the sign of each factor"),
+        (x_naive, "that is what naive recursion gives: a passed its gradient on "
+         "before all of it had arrived, so paths through a were counted again. "
+         "Add up dL/da completely first, then pass it to x"),
+    ]
+    for value, message in mistakes:
+        if math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-12):
+            return hint(message)
+    return hint(
+        f"you give {got:g}. Find dL/da first (a is used 3 times: twice in a·a, "
+        "once directly), then multiply by da/dx"
+    )
+
+
+# -------------------------------------------------------------- exercise 2
+def _test_graphs() -> list[Value]:
+    """Graphs with reuse at several depths, a node feeding both slots, a long chain."""
+    out = [exercise_graph()]
+    x, y, b = Value(1.5, label="x"), Value(-0.5, label="y"), Value(-3.0, label="b")
+    a = x + y
+    a.label = "a"
+    c = a * b
+    c.label = "c"
+    L = c + a
+    L.label = "L"
+    out.append(L)
+    # a used near the inputs and near the output, through paths of unequal length
+    p = Value(0.3, label="p")
+    q = (p * 2).tanh()
+    q.label = "q"
+    r = ((q * q).sigmoid() * 3).tanh()
+    r.label = "r"
+    out.append(r + q * p)
+    z = Value(0.1, label="z")
+    for k in range(30):
+        z = (z * 1.1 + 0.05).tanh()
+    out.append(z)
+    return out
+
+
+def _name(n: Value) -> str:
+    return repr(n.label) if n.label else f"the {n._op or 'leaf'} node {n.data:.4g}"
+
+
+def _check_order(order, root: Value) -> str | None:
+    """None if `order` is a topological order of root's graph, else a hint."""
+    if not isinstance(order, (list, tuple)) or not all(isinstance(n, Value) for n in order):
+        return "return a list of the graph's Value nodes"
+    nodes = root.topo_order()
+    ids = {id(n) for n in nodes}
+    counts: dict[int, int] = {}
+    for n in order:
+        counts[id(n)] = counts.get(id(n), 0) + 1
+    dup = next((n for n in order if counts[id(n)] > 1), None)
+    if dup is not None:
+        return (f"{_name(dup)} appears {counts[id(dup)]} times: keep a set of visited "
+                "nodes and skip a node you have seen")
+    if any(id(n) not in ids for n in order):
+        return "your list has nodes that are not in this graph"
+    missing = [n for n in nodes if id(n) not in counts]
+    if missing:
+        return (f"{len(missing)} node(s) are missing, e.g. {_name(missing[0])}: "
+                "visit every input of every node, down to the leaves")
+    pos = {id(n): i for i, n in enumerate(order)}
+    if order and order[0] is root and all(
+        pos[id(p)] > pos[id(n)] for n in nodes for p in n._prev
+    ):
+        return ("that is the reverse: root first is the order backward visits "
+                "nodes in. A topological order lists each node after its inputs")
+    for n in order:
+        for p in n._prev:
+            if pos[id(p)] > pos[id(n)]:
+                return (f"{_name(n)} comes before its input {_name(p)}: append a "
+                        "node only after all of its inputs (post-order)")
+    return None
+
+
+def check_topo_order(topo_order: Callable[[Value], list]) -> Feedback:
+    """`topo_order(root)` must list every node once, each after all its inputs."""
+    graphs = _test_graphs()
+    got = attempt(topo_order, graphs[0])
+    if got is NOT_ATTEMPTED:
+        return not_attempted("topo_order(root)")
+    problems = [_check_order(topo_order(root), root) for root in graphs]
+    # a pre-order search can look reversed on one graph: name a real misorder first
+    for problem in sorted(filter(None, problems), key=lambda p: p.startswith("that is")):
+        return hint(problem)
+    return correct("every node once, each after its inputs, on 4 graphs with reuse")
+
+
+# -------------------------------------------------------------- exercise 3
+def _reference(root: Value) -> None:
+    root.backward()
+
+
+def _assigning(root: Value) -> None:
+    order = root.topo_order()
+    root.grad = 1.0
+    for node in reversed(order):
+        for child, local in zip(node._prev, node._local):
+            child.grad = local * node.grad
+
+
+def _forward_order(root: Value) -> None:
+    root.grad = 1.0
+    for node in root.topo_order():
+        for child, local in zip(node._prev, node._local):
+            child.grad += local * node.grad
+
+
+def _no_local(root: Value) -> None:
+    root.grad = 1.0
+    for node in reversed(root.topo_order()):
+        for child in node._prev:
+            child.grad += node.grad
+
+
+def _grads_after(fn: Callable[[Value], None], build: Callable[[], Value]) -> list[float]:
+    root = build()
+    fn(root)
+    return [n.grad for n in root.topo_order()]
+
+
+def _same(a: list[float], b: list[float]) -> bool:
+    return len(a) == len(b) and all(
+        math.isclose(u, v, rel_tol=1e-9, abs_tol=1e-12) for u, v in zip(a, b)
+    )
+
+
+def check_backward(backward: Callable[[Value], None]) -> Feedback:
+    """`backward(root)` must fill every node's .grad with dL/d(node), from zero grads."""
+    builders = [lambda i=i: _test_graphs()[i] for i in range(4)]
+    probe = builders[0]()
+    if attempt(backward, probe) is NOT_ATTEMPTED:
+        return not_attempted("backward(root)")
+    mistakes = [
+        (_assigning, "a reused node keeps only its last contribution: add into "
+         "child.grad (+=), do not assign it (=)"),
+        (_forward_order, "you visited nodes inputs first: a node must pass its "
+         "gradient on only after every node that uses it has, so walk "
+         "reversed(topo_order)"),
+        (_naive, "plain recursion: a reused node passed its gradient on before "
+         "it was complete. Walk the nodes once, in reverse topological order"),
+        (_no_local, "each contribution is upstream gradient times the *local* "
+         "derivative: child.grad += local * node.grad"),
+    ]
+    for build in builders:
+        mine = _grads_after(backward, build)
+        want = _grads_after(_reference, build)
+        if _same(mine, want):
+            continue
+        if all(g == 0.0 for g in mine):
+            return hint("every gradient is still 0: seed the output with root.grad = 1 "
+                        "before the loop")
+        for fn, message in mistakes:
+            if _same(mine, _grads_after(fn, build)):
+                return hint(message)
+        root = build()
+        backward(root)
+        bad = next(n for n, g, w in zip(root.topo_order(), mine, want)
+                   if not math.isclose(g, w, rel_tol=1e-9, abs_tol=1e-12))
+        return hint(f"{_name(bad)} gets grad {bad.grad:.6g}, expected "
+                    f"{want[root.topo_order().index(bad)]:.6g}")
+    return correct("your backward pass gives backward()'s gradients on 4 graphs")
