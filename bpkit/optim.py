@@ -738,6 +738,19 @@ def _loss_value(loss: Any) -> float:
     return float(np.asarray(loss, dtype=np.float64))
 
 
+def _evaluate(closure: Callable[[], Any]) -> float:
+    """closure()'s loss as a float; inf when the forward pass itself blew up."""
+    try:
+        return _loss_value(closure())
+    except (OverflowError, FloatingPointError):
+        return math.inf  # Python floats raise where numpy gives inf
+    except ValueError as e:
+        # bpkit.losses refuses non-finite logits: the network already diverged
+        if "non-finite" in str(e):
+            return math.nan
+        raise
+
+
 def train(
     closure: Callable[[], Any],
     optimizer: Optimizer,
@@ -769,10 +782,7 @@ def train(
     with np.errstate(all="ignore"):
         for k in range(int(steps)):
             optimizer.zero_grad()
-            try:
-                loss = _loss_value(closure())
-            except (OverflowError, FloatingPointError):
-                loss = math.inf  # Python floats raise where numpy gives inf
+            loss = _evaluate(closure)
             losses.append(loss)
             if not math.isfinite(loss) or (max_loss is not None and loss > max_loss):
                 diverged_at = k
@@ -850,10 +860,7 @@ def lr_range_test(
             for g in optimizer.param_groups:
                 g["lr"] = float(lr)
             optimizer.zero_grad()
-            try:
-                loss = _loss_value(closure())
-            except (OverflowError, FloatingPointError):
-                loss = math.inf
+            loss = _evaluate(closure)
             if not math.isfinite(loss):
                 stopped = True
                 break

@@ -413,6 +413,7 @@ def descend(
     start: Any = None,
     steps: int = 100,
     max_loss: float | None = None,
+    scheduler: Callable[[Any], Any] | None = None,
     **hyper: Any,
 ) -> Path:
     """Run `steps` steps of `optimizer(params, **hyper)` on `surface` from `start`.
@@ -424,12 +425,16 @@ def descend(
             (elementwise optimizers treat every coordinate on its own, so the
             K runs do not interact). Default: the surface's own start.
         max_loss: stop, as diverged, once the value exceeds this.
+        scheduler: a callable taking the optimizer and returning an lr schedule
+            (e.g. ``lambda opt: CosineAnnealingLR(opt, T_max=steps)``), stepped
+            after every optimizer step.
     Returns:
         a `Path`; a diverging run stops quietly at the first non-finite value.
     """
     start = surface.start if start is None else start
     w = Parameter(np.array(surface._check(start), dtype=np.float64))
     opt = optimizer([w], **hyper)
+    sched = scheduler(opt) if scheduler is not None else None
     if isinstance(steps, bool) or int(steps) != steps or steps < 0:
         raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
     points, losses, diverged_at = [], [], None
@@ -446,6 +451,8 @@ def descend(
                 break
             w.grad[...] = grad
             opt.step()
+            if sched is not None:
+                sched.step()
     return Path(np.array(points), np.array(losses), diverged_at)
 
 

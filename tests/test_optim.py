@@ -600,3 +600,30 @@ def test_lr_range_test_rejects_bad_range():
     w = Parameter(np.zeros(1))
     with pytest.raises(ValueError, match="lr_min"):
         lr_range_test(_quadratic_closure(w, 1.0), SGD([w], lr=0.1), lr_min=1.0, lr_max=0.1)
+
+
+def test_network_blowing_up_into_the_loss_check_counts_as_divergence():
+    # bpkit.losses refuses non-finite logits with a ValueError: train reports it
+    from bpkit.losses import softmax_cross_entropy
+
+    r = np.random.default_rng(1)
+    X, y = r.standard_normal((16, 3)) * 1e150, r.integers(0, 3, 16)
+    net = Sequential(Linear(3, 8, r), ReLU(), Linear(8, 3, r))
+
+    def closure():
+        loss, d = softmax_cross_entropy(net(X), y)
+        net.backward(d)
+        return loss
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = train(closure, SGD(net.parameters(), lr=1e3), 50)
+    assert res.diverged and res.message.startswith("diverged at step")
+
+
+def test_other_value_errors_from_the_closure_are_not_swallowed():
+    def closure():
+        raise ValueError("x has shape (3,), expected (N, 4)")
+
+    with pytest.raises(ValueError, match="expected"):
+        train(closure, SGD([Parameter(np.zeros(1))], lr=0.1), 3)

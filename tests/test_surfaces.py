@@ -185,3 +185,12 @@ def test_registry_builds_every_surface():
         s = make()
         v, g = s.value_and_grad(s.start)
         assert np.isfinite(v) and g.shape == (s.dim,), name
+
+
+def test_descend_steps_a_scheduler_after_each_update():
+    from bpkit.optim import StepLR
+
+    p = descend(Quadratic1D(1.0), SGD, start=[1.0], steps=4, lr=0.5,
+                scheduler=lambda opt: StepLR(opt, step_size=2, gamma=0.0))
+    # lr 0.5, 0.5, then 0: w = 1, 0.5, 0.25, 0.25, 0.25
+    np.testing.assert_allclose(p.points[:, 0], [1, 0.5, 0.25, 0.25, 0.25])
