@@ -77,14 +77,16 @@ class BatchNorm1d(Layer):
                     "to estimate a variance (call .eval() for single examples)"
                 )
             mean = x.mean(axis=0)  # (D,)
-            var = x.var(axis=0)  # (D,) biased: what normalises this batch
+            xc = x - mean  # (N, D)
+            var = np.mean(xc * xc, axis=0)  # (D,) biased: what normalises this batch
             m = self.momentum
             self.running_mean = (1 - m) * self.running_mean + m * mean
             self.running_var = (1 - m) * self.running_var + m * var * n / (n - 1)
         else:
             mean, var = self.running_mean, self.running_var
+            xc = x - mean
         inv_std = 1.0 / np.sqrt(var + self.eps)  # (D,)
-        xhat = (x - mean) * inv_std  # (N, D)
+        xhat = xc * inv_std  # (N, D)
         self._cache = (xhat, inv_std, self.training)
         return self.gamma.data * xhat + self.beta.data
 

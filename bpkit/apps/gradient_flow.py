@@ -176,16 +176,18 @@ def _decade_limits(values: np.ndarray) -> tuple[float, float]:
 
 
 def plot_gradient_norms(ax, model: GradientFlowModel, label: str, bound: bool = False,
-                        **kwargs):
+                        relative: bool = False, **kwargs):
     """Draw ||dL/dh_l|| against layer l on a log axis (for static figures).
 
+    With `relative`, divide by the last hidden layer's norm (every curve ends at 1).
     With `bound`, also draw the 0.25^(L - l) sigmoid factor anchored at the last layer.
-    Returns the line.
+    Returns the measured line.
     """
-    (line,) = ax.semilogy(model.layers, model.grad_h, label=label, **kwargs)
+    scale = model.grad_h[-1] if relative else 1.0
+    (line,) = ax.semilogy(model.layers, model.grad_h / scale, label=label, **kwargs)
     if bound:
-        ax.semilogy(model.layers, model.bound, "k--", lw=1,
-                    label="0.25^(L-l) × last (sigmoid' ≤ 1/4)")
+        ax.semilogy(model.layers, model.bound / scale, "k--", lw=1,
+                    label="0.25^(L-l): sigmoid' ≤ 1/4 alone")
     return line
 
 
