@@ -28,6 +28,7 @@ from ..viz.graph import (
     EDGE_COLOUR,
     FONT,
     GraphDrawing,
+    PngFigure,
     _node_colour,
     draw_graph_on,
     fmt,
@@ -490,7 +491,7 @@ def stepper_figure(
     gh = layout.height * scale
     th = 0.17 * (len(lines) + 1) + 0.2
     head = 0.6
-    fig = Figure(figsize=(max(w, 7.0), gh + th + head), dpi=dpi)
+    fig = PngFigure(figsize=(max(w, 7.0), gh + th + head), dpi=dpi)
     FigureCanvasAgg(fig)
     H = gh + th + head
     ax = fig.add_axes((0, (th) / H, 1, gh / H))
