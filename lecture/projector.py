@@ -1,0 +1,27 @@
+"""One lecture section: a lesson's title, a one-line prompt, and its app.
+
+Used by lecture/apps.ipynb. The section is a single widget with the CSS class
+`bpkit-section`, so the projector template can give every app a screen of its own,
+and the browser tests can find each app by its section.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+__all__ = ["section"]
+
+
+def section(lesson: str, title: str, prompt: str, app) -> widgets.VBox:
+    """Lay out lesson `lesson`'s app (an AppView or any widget) under a heading."""
+    heading = widgets.HTML(
+        f"<h2 class='bpkit-title'><span class='bpkit-lesson'>{html.escape(lesson)}</span>"
+        f" {html.escape(title)}</h2><p class='bpkit-prompt'>{html.escape(prompt)}</p>"
+    )
+    body = getattr(app, "widget", app)
+    box = widgets.VBox([heading, body])
+    box.add_class("bpkit-section")
+    box.add_class(f"bpkit-lesson-{lesson}")
+    return box

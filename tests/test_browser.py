@@ -1,0 +1,295 @@
+"""Every notebook and every lecture app in a real browser: rendered, error-free, responsive.
+
+A widget that shows "Error displaying widget" or never loads is a broken lesson even
+when every Python test passes. These tests do what a learner and an instructor do:
+
+- JupyterLab (one server for all notebooks): open each notebooks/NN_*.ipynb with
+  ?reset, Run All, wait for the kernel to be idle (/api/sessions), check that no
+  widget failed and no cell shows an error, then move a slider of every app by
+  keyboard and check that its plot (the PNG bytes of its image) changed.
+- Voila: serve lecture/apps.ipynb exactly as `make present` does and check the same
+  for every section, plus the lecture layout (no code shown, projector-size type).
+
+Screenshots and server logs go to artifacts/browser/ (git-ignored). Marked `browser`;
+skipped, with the reason, when /usr/bin/chromium (or Playwright) is missing.
+Every server and browser is ended by PID in a `finally`, whatever happened.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import pkgutil
+import re
+import time
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from browser.apps import (
+    APP, app_errors, exercise_app, problems, wait_widgets_rendered,
+)
+from browser.chromium import CHROMIUM
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+LECTURE = ROOT / "lecture" / "apps.ipynb"
+ARTIFACTS = ROOT / "artifacts" / "browser"
+
+
+def _load_present():
+    spec = importlib.util.spec_from_file_location("present", ROOT / "tools" / "present.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+present = _load_present()
+
+
+def _skip_reason() -> str | None:
+    if not CHROMIUM.exists():
+        return (f"browser tests skipped: no Chromium at {CHROMIUM} "
+                "(apt-get install chromium chromium-driver; .ci/run does this)")
+    if importlib.util.find_spec("playwright") is None:
+        return "browser tests skipped: Playwright for Python is not installed (make setup)"
+    return None
+
+
+SKIP = _skip_reason()
+if SKIP:
+    warnings.warn(SKIP, stacklevel=1)  # in the warnings summary of every run
+_TIMINGS: list[str] = []
+
+
+# ------------------------------------------------------------ what to expect
+def _code(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    return [c.source for c in nb.cells if c.cell_type == "code"]
+
+
+def _app_classes() -> set[str]:
+    """Names of every AppView subclass in bpkit.apps."""
+    import bpkit.apps
+    from bpkit.apps.base import AppView
+
+    names = set()
+    for info in pkgutil.iter_modules(bpkit.apps.__path__):
+        module = importlib.import_module(f"bpkit.apps.{info.name}")
+        for name, obj in vars(module).items():
+            if inspect.isclass(obj) and issubclass(obj, AppView) and obj is not AppView:
+                names.add(name)
+    return names
+
+
+def _shows_an_app(path: Path, classes: set[str]) -> bool:
+    """Does the notebook build one of the apps (call an AppView subclass)?"""
+    calls = re.compile(r"\b(" + "|".join(map(re.escape, sorted(classes))) + r")\s*\(")
+    return any(calls.search(src) for src in _code(path)) if classes else False
+
+
+def _lecture_lessons() -> list[str]:
+    """The lesson numbers of the lecture page's sections, in page order."""
+    return [m for src in _code(LECTURE) for m in re.findall(r'section\(\s*"(\d\d)"', src)]
+
+
+def _lesson(path: Path) -> str:
+    return path.name[:2]
+
+
+# ------------------------------------------------------------ without a browser
+def test_lecture_page_has_one_app_section_per_lesson_that_has_an_app():
+    lessons = _lecture_lessons()
+    assert lessons, f"{LECTURE} has no section(...) cells"
+    assert len(lessons) == len(set(lessons)), f"one app per lesson, got {lessons}"
+    classes = _app_classes()
+    with_apps = {_lesson(p) for p in NOTEBOOKS if _shows_an_app(p, classes)}
+    missing = sorted(with_apps - set(lessons))
+    assert not missing, (
+        f"lessons {missing} show an app in their notebook but have no section in "
+        f"{LECTURE.relative_to(ROOT)}: add a section(\"NN\", title, prompt, App()) cell"
+    )
+
+
+def test_lecture_mode_hides_code_bounds_the_executor_and_stays_on_localhost():
+    argv, env = present.voila_command(8866, open_browser=False)
+    assert argv[1] == str(LECTURE)
+    assert "--Voila.ip=127.0.0.1" in argv
+    assert "--VoilaConfiguration.strip_sources=True" in argv
+    timeout = [a for a in argv if a.startswith("--VoilaExecutor.timeout=")]
+    assert timeout and 0 < int(timeout[0].split("=")[1]) <= 600, argv
+    assert "--template=projector" in argv
+    template = ROOT / "lecture" / "voila" / "templates" / "projector"
+    assert (template / "conf.json").exists() and (template / "index.html.j2").exists()
+    assert str(ROOT / "lecture") in env["JUPYTER_PATH"].split(":")
+    assert "MPLBACKEND" not in env
+
+
+# ------------------------------------------------------------ fixtures
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("browser")
+
+
+@pytest.fixture(scope="module")
+def chromium(workdir):
+    from browser.chromium import Chromium
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser = Chromium(workdir / "chromium-profile")
+    try:
+        yield browser
+    finally:
+        browser.stop()
+        if _TIMINGS:
+            (ARTIFACTS / "timings.txt").write_text("\n".join(_TIMINGS) + "\n")
+
+
+@pytest.fixture(scope="module")
+def lab(workdir):
+    from browser.servers import JupyterLab
+
+    t0 = time.monotonic()
+    server = JupyterLab(ROOT / "notebooks", workdir / "lab", ARTIFACTS / "jupyterlab.log")
+    _TIMINGS.append(f"jupyterlab server up: {time.monotonic() - t0:.1f} s")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _screenshot(page, target, path: Path) -> None:
+    """Scroll `target` (or the top) into view and save what the screen shows."""
+    try:
+        if target is not None:
+            target.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.screenshot(path=str(path))
+    except Exception as err:  # a screenshot never hides the real failure
+        warnings.warn(f"no screenshot {path.name}: {err}", stacklevel=1)
+
+
+def _exercise_all(page, apps, where: str, after=None) -> list[str]:
+    """Operate every app by keyboard; return one line per app."""
+    lines = []
+    for i in range(apps.count()):
+        app = apps.nth(i)
+        try:
+            response = exercise_app(app)
+        except AssertionError as err:
+            raise AssertionError(f"{where}, app {i + 1}: {err}\n"
+                                 f"its error panel: {app_errors(app) or '(empty)'}") from None
+        if after is not None:
+            after()
+        assert not app_errors(app), f"{where}, app {i + 1} shows an error:\n{app_errors(app)}"
+        lines.append(f"app {i + 1}: {response.control} -> new plot in "
+                     f"{response.seconds:.2f} s ({response.image.split()[1]})")
+    return lines
+
+
+# ------------------------------------------------------------ JupyterLab
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.browser
+@pytest.mark.skipif(SKIP is not None, reason=SKIP or "")
+def test_notebook_runs_all_and_every_app_responds_in_jupyterlab(notebook, lab, chromium):
+    from browser.lab import open_notebook, run_all
+
+    name = notebook.name
+    page = chromium.new_page()
+    apps = page.locator(APP)
+    t0 = time.monotonic()
+    try:
+        open_notebook(page, lab, name)
+        t_open = time.monotonic()
+        state = run_all(page, lab, name)
+        t_run = time.monotonic()
+        errors = [f"cell starting {c['source'][:70]!r}: {e}"
+                  for c in state["cells"] for e in c["errors"]]
+        assert not errors, f"{name}: cells failed in JupyterLab:\n" + "\n".join(errors)
+        stderr = [f"cell starting {c['source'][:70]!r}: {s.strip()[:300]}"
+                  for c in state["cells"] for s in c["stderr"]]
+        assert not stderr, f"{name}: cells wrote to stderr:\n" + "\n".join(stderr)
+
+        wait_widgets_rendered(page)
+        assert not problems(page), f"{name}: " + "\n".join(problems(page))
+        if _shows_an_app(notebook, _app_classes()):
+            assert apps.count() >= 1, f"{name} builds an app, but none rendered"
+        lines = _exercise_all(page, apps, name,
+                              after=lambda: lab.wait_kernel_idle(name, 120))
+        wait_widgets_rendered(page)
+        assert not problems(page), f"{name}: " + "\n".join(problems(page))
+        _TIMINGS.append(
+            f"lab {notebook.stem}: open {t_open - t0:.1f} s, run all {t_run - t_open:.1f} s, "
+            f"apps {time.monotonic() - t_run:.1f} s; " + "; ".join(lines or ["no app"])
+        )
+    finally:
+        _screenshot(page, apps.first if apps.count() else None,
+                    ARTIFACTS / f"lab-{notebook.stem}.png")
+        try:
+            lab.shutdown(name)
+        finally:
+            page.close()
+
+
+# ------------------------------------------------------------ Voila
+@pytest.mark.browser
+@pytest.mark.skipif(SKIP is not None, reason=SKIP or "")
+def test_lecture_page_renders_and_every_app_responds_in_voila(chromium, workdir):
+    from browser.servers import Voila
+
+    lessons = _lecture_lessons()
+    t0 = time.monotonic()
+    server = Voila(present.voila_command, workdir / "voila", ARTIFACTS / "voila.log",
+                   cwd=ROOT / "lecture")
+    page = None
+    try:
+        page = chromium.new_page()
+        page.set_viewport_size({"width": 1920, "height": 1080})  # a projector
+        # Voila streams the page while its kernel runs the cells
+        page.goto(server.base + "/", wait_until="domcontentloaded",
+                  timeout=present.CELL_TIMEOUT * len(lessons) * 1000 + 120_000)
+        sections = page.locator(".bpkit-section")
+        page.wait_for_function(
+            "n => document.querySelectorAll('.bpkit-section').length >= n "
+            "&& !document.querySelector('#loading')", arg=len(lessons), timeout=120_000)
+        t_render = time.monotonic()
+        wait_widgets_rendered(page)
+        assert not problems(page), "lecture page: " + "\n".join(problems(page))
+        shown = [sections.nth(i).get_attribute("class") for i in range(sections.count())]
+        shown = [re.search(r"bpkit-lesson-(\d\d)", c).group(1) for c in shown]
+        assert shown == lessons, f"sections on the page {shown}, in the notebook {lessons}"
+
+        # lecture layout: no code anywhere, type that reads from the back row
+        text = page.inner_text("body")
+        for src in _code(LECTURE):
+            first = src.strip().splitlines()[0]
+            assert first not in text, f"code is shown on the lecture page: {first!r}"
+        assert page.locator(".jp-InputArea-editor, .jp-CodeMirrorEditor").count() == 0
+        title_px = float(page.locator(".bpkit-title").first.evaluate(
+            "e => parseFloat(getComputedStyle(e).fontSize)"))
+        body_px = float(page.evaluate(
+            "() => parseFloat(getComputedStyle(document.body).fontSize)"))
+        assert title_px >= 36 and body_px >= 20, (title_px, body_px)
+
+        lines = []
+        for lesson in lessons:
+            section = page.locator(f".bpkit-lesson-{lesson}")
+            assert section.locator("img.widget-image").count() == 1, \
+                f"section {lesson} should hold exactly one app"
+            lines += [f"lesson {lesson} " + line
+                      for line in _exercise_all(page, section, f"lecture section {lesson}")]
+            _screenshot(page, section, ARTIFACTS / f"voila-{lesson}.png")
+        wait_widgets_rendered(page)
+        assert not problems(page), "lecture page: " + "\n".join(problems(page))
+        _TIMINGS.append(f"voila lecture page: rendered in {t_render - t0:.1f} s "
+                        f"(server start included), apps {time.monotonic() - t_render:.1f} s; "
+                        + "; ".join(lines))
+    finally:
+        try:
+            if page is not None:
+                _screenshot(page, None, ARTIFACTS / "voila-top.png")
+                page.close()
+        finally:
+            server.stop()
