@@ -102,7 +102,8 @@ def two_layer_mlp() -> Value:
     x, y = Value(0.8, label="x"), Value(0.5, label="y")
     out = None
     for k, (w, b, v) in enumerate([(0.7, -0.2, 1.1), (-1.3, 0.4, -0.6)], start=1):
-        wv, bv, vv = Value(w, label=f"w{k}"), Value(b, label=f"b{k}"), Value(v, label=f"v{k}")
+        wv, bv = Value(w, label=f"w{k}"), Value(b, label=f"b{k}")
+        vv = Value(v, label=f"v{k}")
         m = wv * x
         m.label = f"w{k}x"
         z = m + bv
@@ -332,7 +333,7 @@ class GraphStepperModel:
         return 0 < self.turn[i] <= self.position
 
     def delivered(self) -> dict[tuple[int, int], float]:
-        """{(consumer, slot): contribution} for every edge gradient has flowed back along."""
+        """{(consumer, slot): contribution} for each edge gradient has flowed back along."""
         out = {}
         for s in self.trace[: self.position]:
             for k, c in enumerate(s.contributions):
@@ -421,15 +422,15 @@ class StepperPainter:
         self.drawing = drawing
         uses = Counter(j for ins in drawing.layout.inputs for j in ins)
         # (consumer, slot) -> does gradient flow back into a node used more than once?
-        self.reused = {
-            (i, k): uses[drawing.layout.inputs[i][k]] > 1 for (i, k) in drawing.edge_arrows
-        }
+        ins = drawing.layout.inputs
+        self.reused = {(i, k): uses[ins[i][k]] > 1 for (i, k) in drawing.edge_arrows}
 
     @property
     def dynamic(self) -> list:
         """The artists an update may change; everything else is drawn once."""
         d = self.drawing
-        return [*d.boxes, *d.grad_texts, *d.edge_arrows.values(), *d.edge_labels.values()]
+        return [*d.boxes, *d.grad_texts, *d.edge_arrows.values(),
+                *d.edge_labels.values()]
 
     def update(self, model: GraphStepperModel) -> None:
         d = self.drawing
@@ -483,7 +484,7 @@ def _title(model: GraphStepperModel) -> str:
 def stepper_figure(
     model: GraphStepperModel, max_width: float = 10.0, dpi: int = 100
 ) -> Figure:
-    """A static figure of the model's current step: the graph and its chain-rule lines."""
+    """A static figure of the model's current step: the graph, its chain-rule lines."""
     layout = graph_layout(model.root)
     scale = min(1.0, max_width / layout.width)
     lines = model.explain()
@@ -521,14 +522,14 @@ class GraphStepperApp(AppView):
         self,
         model: GraphStepperModel | None = None,
         root: Value | None = None,
-        max_width: float = 9.0,
-        dpi: int = 90,
+        max_width: float = 8.5,
+        dpi: int = 96,
     ) -> None:
         super().__init__(figsize=(max_width, 4.0), dpi=dpi)
         self.fig.set_layout_engine("none")
         self.max_width = max_width
         if model is None:
-            model = GraphStepperModel(root=root) if root is not None else GraphStepperModel()
+            model = GraphStepperModel() if root is None else GraphStepperModel(root=root)
         self.model = model
         m = self.model
         self.example_dropdown = widgets.Dropdown(
@@ -547,7 +548,7 @@ class GraphStepperApp(AppView):
         )
         self.play = widgets.Play(value=0, min=0, max=m.n_steps, step=1,
                                  interval=self._interval(), description="play")
-        self.panel = widgets.HTML(layout=widgets.Layout(width="380px"))
+        self.panel = widgets.HTML(layout=widgets.Layout(width="360px"))
 
         self.step_button.on_click(self.handler(lambda _: self._act(self.model.step)))
         self.back_button.on_click(self.handler(lambda _: self._act(self.model.back)))
@@ -562,7 +563,9 @@ class GraphStepperApp(AppView):
             widgets.HBox([self.back_button, self.step_button, self.reset_button,
                           self.play, self.speed_slider]),
             self.status,
-            widgets.HBox([self.image, self.panel]),
+            # the panel sits beside the image, or below it in a narrow window
+            widgets.HBox([self.image, self.panel],
+                         layout=widgets.Layout(flex_flow="row wrap")),
             self.errors,
         ])
         self.redraw()
@@ -670,7 +673,8 @@ def _panel_html(m: GraphStepperModel) -> str:
     body = "\n".join(html.escape(line) for line in m.explain())
     return (
         "<div style='font-size:12px'><b>chain rule at this step</b>"
-        f"<pre style='white-space:pre-wrap;font-size:11.5px;line-height:1.35'>{body}</pre>"
+        "<pre style='white-space:pre-wrap;font-size:11.5px;line-height:1.35'>"
+        f"{body}</pre>"
         f"<div style='font-size:11px'>{legend}edge labels: the contribution that "
         "flowed back along the edge</div></div>"
     )

@@ -154,7 +154,10 @@ def _crossings(pos_a: np.ndarray, pos_b: np.ndarray) -> int:
 
 
 def _isotonic(q: np.ndarray) -> np.ndarray:
-    """The non-decreasing sequence closest to q in least squares (pool adjacent violators)."""
+    """The non-decreasing sequence closest to q in least squares.
+
+    Pool adjacent violators: merge neighbouring blocks while they are out of order.
+    """
     sums: list[float] = []
     counts: list[int] = []
     for v in q:
@@ -263,12 +266,18 @@ def graph_layout(root: Value, sweeps: int = 8) -> GraphLayout:
 
     # heights: pull each item toward its neighbours, keep order and gaps
     height = {_VALUE: BOX_H, _OP: OP_H, _DUMMY: DUMMY_H}
+
+    def offsets(col: list[tuple[int, int, int]]) -> np.ndarray:
+        """Each item's distance below the first when packed as tightly as allowed."""
+        h = [height[item[0]] for item in col]
+        gaps = [(a + b) / 2 + GAP for a, b in zip(h, h[1:])]
+        return np.concatenate([[0.0], np.cumsum(gaps)])
+
+    # "down" grows downwards; start with each column packed and centred
     down: dict[tuple, float] = {}
     for col in columns:
-        h = [height[it[0]] for it in col]
-        offs = np.concatenate([[0.0], np.cumsum([(a + b) / 2 + GAP for a, b in zip(h, h[1:])])])
-        offs -= offs[-1] / 2 if len(offs) else 0.0
-        down.update(zip(col, offs))
+        offs = offsets(col)
+        down.update(zip(col, offs - offs[-1] / 2))
     for it in range(12):
         order = range(n_cols) if it % 2 == 0 else range(n_cols - 1, -1, -1)
         for c in order:
@@ -279,8 +288,7 @@ def graph_layout(root: Value, sweeps: int = 8) -> GraphLayout:
             for item in col:
                 ps = [down[n] for n in left.get(item, []) + right.get(item, [])]
                 want.append(sum(ps) / len(ps) if ps else down[item])
-            h = [height[i[0]] for i in col]
-            offs = np.concatenate([[0.0], np.cumsum([(a + b) / 2 + GAP for a, b in zip(h, h[1:])])])
+            offs = offsets(col)
             z = _isotonic(np.array(want) - offs)
             down.update(zip(col, z + offs))
 
@@ -356,6 +364,18 @@ class GraphDrawing:
 
     def set_grad(self, i: int, grad: float) -> None:
         self.grad_texts[i].set_text(f"grad {fmt(grad)}")
+
+
+def _point_along(pts: np.ndarray, dist: float) -> tuple[float, float]:
+    """The point `dist` inches along a polyline, or its middle if it is short."""
+    seg = np.hypot(*np.diff(pts, axis=0).T)
+    dist = min(dist, seg.sum() / 2)
+    for (a, b), s in zip(zip(pts[:-1], pts[1:]), seg):
+        if dist <= s:
+            t = dist / max(s, 1e-12)
+            return float(a[0] + t * (b[0] - a[0])), float(a[1] + t * (b[1] - a[1]))
+        dist -= s
+    return float(pts[-1][0]), float(pts[-1][1])
 
 
 def _node_colour(layout: GraphLayout, i: int) -> str:
@@ -434,13 +454,11 @@ def draw_graph_on(
         ax.add_patch(a)
         edge_arrows[(i, k)] = a
         # a label on the edge, near the input's box: what flows back along it
-        (x0, y0), (x1, y1) = pts[0], pts[1]
-        length = max(np.hypot(x1 - x0, y1 - y0), 1e-9)
-        t = min(0.45 * length, 0.3) / length
+        lx, ly = _point_along(pts, 0.3)
         edge_labels[(i, k)] = ax.text(
-            x0 + t * (x1 - x0), y0 + t * (y1 - y0), "", ha="center", va="center",
+            lx, ly + 0.02, "", ha="center", va="bottom",
             fontsize=fs, color="#b00020", zorder=5, visible=False,
-            bbox=dict(boxstyle="round,pad=0.08", fc="white", ec="none", alpha=0.85),
+            bbox=dict(boxstyle="round,pad=0.05", fc="white", ec="none", alpha=0.85),
         )
     return GraphDrawing(layout, ax, scale, boxes, label_texts, data_texts, grad_texts,
                         op_boxes, op_texts, out_arrows, edge_arrows, edge_labels)
