@@ -38,7 +38,9 @@ class GradientFlowModel:
 
     The input batch x (N, width) and the gradient g (N, classes) sent back from
     the output are fixed by `seed`, as are the weights; so the same settings
-    always give the same picture. After `update()`, arrays indexed by hidden
+    always give the same picture. The default batch of 64 keeps each matmul of a
+    width-64 net below the size where OpenBLAS starts threads, whose start-up
+    costs more than the product itself (and far more on a busy machine). After `update()`, arrays indexed by hidden
     layer l = 1..depth hold what the plots show.
     """
 
@@ -50,7 +52,7 @@ class GradientFlowModel:
         init: str = "xavier",
         batchnorm: bool = False,
         residual: bool = False,
-        batch: int = 128,
+        batch: int = 64,
         classes: int = 10,
         lr: float = 0.01,
         seed: int = 0,
@@ -288,7 +290,8 @@ class GradientFlowApp(AppView):
         lo, hi = self._frame.get(key, (None, None))
         v = values[np.isfinite(values) & (values > 0)]
         if lo is not None and v.size:
-            inside = v.min() >= lo and v.max() <= hi
+            margin = 10**0.2  # keep data off the frame's edges
+            inside = v.min() >= lo * margin and v.max() <= hi / margin
             span = math.log10(max(v.max(), v.min() * 10)) - math.log10(v.min())
             if inside and span >= 0.35 * math.log10(hi / lo):
                 return lo, hi

@@ -103,8 +103,8 @@ def measure_tanh_init(init: str, depth: int = 50, width: int = 64) -> dict[str, 
     """
     rng = np.random.default_rng(0)
     net = deep_mlp(width, width, 10, depth, rng, "tanh", init)
-    x = rng.standard_normal((128, width))
-    g = rng.standard_normal((128, 10)) / 128
+    x = rng.standard_normal((64, width))
+    g = rng.standard_normal((64, 10)) / 64
     tanh = gradient_flow(net, x, dout=g).select("Tanh")
     return {
         "ratio": tanh[0].grad_norm / tanh[-1].grad_norm,
