@@ -1,0 +1,230 @@
+"""Checks for lesson 06 (optimizers)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import numpy as np
+
+from . import NOT_ATTEMPTED, Feedback, attempt, correct, hint, not_attempted
+
+__all__ = ["check_momentum_step", "check_adam_step", "check_adamw_step"]
+
+
+class _Raised(Exception):
+    pass
+
+
+def _call(fn: Callable, *args):
+    """fn(*args) with copies of array arguments; any error but NotImplementedError
+    becomes a hint."""
+    args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    try:
+        return attempt(fn, *args)
+    except Exception as e:  # the learner sees a hint, not a traceback
+        raise _Raised(f"{getattr(fn, '__name__', 'your function')} raised "
+                      f"{type(e).__name__}: {e}") from None
+
+
+def _guard(check: Callable) -> Callable:
+    @functools.wraps(check)
+    def wrapped(fn):
+        try:
+            return check(fn)
+        except _Raised as e:
+            return hint(str(e))
+    return wrapped
+
+
+def _pair(out, what: str):
+    if not (isinstance(out, tuple) and len(out) == len(what.split(","))):
+        raise _Raised(f"return a tuple ({what}), got {type(out).__name__}")
+    return tuple(np.asarray(o, dtype=np.float64) for o in out)
+
+
+def _close(a, b) -> bool:
+    return all(np.allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True) for x, y in zip(a, b))
+
+
+_R = np.random.default_rng(20240506)
+_W = _R.uniform(-1, 1, 3)
+_G = np.array([0.8, -1.5, 0.3])
+_B = np.array([0.5, 0.2, -0.7])
+
+
+# --------------------------------------------------------------- exercise 1
+def _momentum_ref(w, g, b, lr, mu, tau):
+    b = mu * b + (1 - tau) * g
+    return w - lr * b, b
+
+
+_MOMENTUM_MISTAKES = [
+    ("the velocity is applied with the wrong sign: the step goes against the "
+     "gradient, w <- w - lr * b",
+     lambda w, g, b, lr, mu, tau: (w + lr * (mu * b + (1 - tau) * g), mu * b + (1 - tau) * g)),
+    ("the dampening is missing: the new gradient enters the buffer scaled by "
+     "(1 - dampening), b <- momentum * b + (1 - dampening) * g",
+     lambda w, g, b, lr, mu, tau: (w - lr * (mu * b + g), mu * b + g)),
+    ("the dampening scales the new gradient, not the old velocity: "
+     "b <- momentum * b + (1 - dampening) * g",
+     lambda w, g, b, lr, mu, tau: (w - lr * (mu * (1 - tau) * b + g), mu * (1 - tau) * b + g)),
+    ("the update uses the old buffer: compute the new b first, then step with it",
+     lambda w, g, b, lr, mu, tau: (w - lr * b, mu * b + (1 - tau) * g)),
+    ("that is the CS231n convention, v <- mu v - lr g and w <- w + v, with the lr inside "
+     "the velocity; PyTorch keeps it outside: b <- mu b + (1 - dampening) g, "
+     "w <- w - lr b (the same path only while lr never changes)",
+     lambda w, g, b, lr, mu, tau: (w + (mu * b - lr * g), mu * b - lr * g)),
+]
+
+
+@_guard
+def check_momentum_step(momentum_step: Callable) -> Feedback:
+    """`momentum_step(w, g, b, lr, momentum, dampening) -> (w_new, b_new)`: one step
+    of SGD with momentum, PyTorch's convention, from the buffer `b` of the last step."""
+    args = (_W, _G, _B, 0.1, 0.9, 0.25)
+    got = _call(momentum_step, *args)
+    if got is NOT_ATTEMPTED:
+        return not_attempted("momentum_step(w, g, b, lr, momentum, dampening)")
+    got = _pair(got, "w_new, b_new")
+    cases = [args, (_W, -_G, _B, 0.05, 0.5, 0.0), (_W * 3, _G, -_B, 0.3, 0.99, 0.6)]
+    outs = [_pair(_call(momentum_step, *c), "w_new, b_new") for c in cases]
+    if all(_close(o, _momentum_ref(*c)) for o, c in zip(outs, cases)):
+        return correct("b <- momentum b + (1 - dampening) g, then w <- w - lr b: "
+                       "optim.SGD's rule")
+    for message, mistake in _MOMENTUM_MISTAKES:
+        if all(_close(o, mistake(*c)) for o, c in zip(outs, cases)):
+            return hint(message)
+    w_ref, b_ref = _momentum_ref(*args)
+    if _close(got[1:], (b_ref,)):
+        return hint("the buffer is right, the weights are not: w_new = w - lr * b_new")
+    return hint(f"with w={np.round(_W, 3)}, g={_G}, b={_B}, lr=0.1, momentum=0.9, "
+                f"dampening=0.25 expected b_new={np.round(b_ref, 4)}, "
+                f"w_new={np.round(w_ref, 4)}")
+
+
+# --------------------------------------------------------------- exercise 2
+def _adam_ref(w, g, m, v, t, lr, beta1, beta2, eps, correct_bias=True):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    mh, vh = (m / (1 - beta1**t), v / (1 - beta2**t)) if correct_bias else (m, v)
+    return w - lr * mh / (np.sqrt(vh) + eps), m, v
+
+
+def _adam_variant(kind: str) -> Callable:
+    def f(w, g, m, v, t, lr, b1, b2, eps):
+        if kind == "swap":
+            b1, b2 = b2, b1
+        m2 = b1 * m + (1 - b1) * g
+        v2 = b2 * v + (1 - b2) * (np.abs(g) if kind == "abs" else g * g)
+        tt = t - 1 if kind == "t0" else t
+        with np.errstate(all="ignore"):
+            mh = m2 / (1 - b1**tt) if kind != "nobias" else m2
+            vh = v2 / (1 - b2**tt) if kind != "nobias" else v2
+            if kind == "nosqrt":
+                den = vh + eps
+            elif kind == "epsin":
+                den = np.sqrt(vh + eps)
+            else:
+                den = np.sqrt(vh) + eps
+            num = g if kind == "grad" else mh
+            return w - lr * num / den, m2, v2
+    return f
+
+
+_ADAM_MISTAKES = [
+    ("the bias correction is missing: m and v start at 0, so early on they are too "
+     "small by (1 - beta^t); divide m by 1 - beta1^t and v by 1 - beta2^t",
+     _adam_variant("nobias")),
+    ("the step count t starts at 1 on the first step: bias-correct with "
+     "1 - beta^t, not 1 - beta^(t - 1)", _adam_variant("t0")),
+    ("divide by the *square root* of v^: v averages g^2, so sqrt(v^) has the "
+     "gradient's units and the step has the lr's", _adam_variant("nosqrt")),
+    ("eps goes outside the square root: sqrt(v^) + eps (PyTorch's choice)",
+     _adam_variant("epsin")),
+    ("beta1 and beta2 are swapped: beta1 (0.9) averages g into m, beta2 (0.999) "
+     "averages g^2 into v", _adam_variant("swap")),
+    ("the step should use the averaged gradient m^, not the raw g (that is RMSprop)",
+     _adam_variant("grad")),
+    ("v averages the *squared* gradient g^2, not |g|", _adam_variant("abs")),
+]
+
+
+def _adam_cases():
+    m = np.array([0.1, -0.05, 0.02])
+    v = np.array([0.01, 0.03, 0.002])
+    return [(_W, _G, np.zeros(3), np.zeros(3), 1, 0.01, 0.9, 0.999, 1e-8),
+            (_W, _G, m, v, 3, 0.01, 0.9, 0.999, 1e-8),
+            (_W, -_G, m, v, 7, 0.1, 0.8, 0.99, 1e-3)]
+
+
+@_guard
+def check_adam_step(adam_step: Callable) -> Feedback:
+    """`adam_step(w, g, m, v, t, lr, beta1, beta2, eps) -> (w_new, m_new, v_new)`:
+    one Adam step, t = 1 on the first step."""
+    cases = _adam_cases()
+    got = _call(adam_step, *cases[0])
+    if got is NOT_ATTEMPTED:
+        return not_attempted("adam_step(w, g, m, v, t, lr, beta1, beta2, eps)")
+    _pair(got, "w_new, m_new, v_new")
+    outs = [_pair(_call(adam_step, *c), "w_new, m_new, v_new") for c in cases]
+    if all(_close(o, _adam_ref(*c)) for o, c in zip(outs, cases)):
+        step = np.abs(outs[0][0] - _W)
+        return correct(f"the first step moves each weight by lr: {np.round(step, 6)}")
+    for message, mistake in _ADAM_MISTAKES:
+        with np.errstate(all="ignore"):
+            refs = [mistake(*c) for c in cases]
+        if all(_close(o, r) for o, r in zip(outs, refs)):
+            return hint(message)
+    w_ref, m_ref, v_ref = _adam_ref(*cases[1])
+    o = outs[1]
+    if _close(o[1:], (m_ref, v_ref)):
+        return hint("m and v are right; the update is not: "
+                    "w <- w - lr * m^ / (sqrt(v^) + eps)")
+    return hint("expected, for the second case: m_new = "
+                f"{np.round(m_ref, 5)}, v_new = {np.round(v_ref, 6)}, "
+                f"w_new = {np.round(w_ref, 5)}")
+
+
+# --------------------------------------------------------------- exercise 3
+def _adamw_ref(w, g, m, v, t, lr, b1, b2, eps, wd):
+    return _adam_ref(w * (1 - lr * wd), g, m, v, t, lr, b1, b2, eps)
+
+
+_ADAMW_MISTAKES = [
+    ("that is Adam with L2: weight_decay * w went into the gradient, where Adam's "
+     "normalisation divides it by sqrt(v^). AdamW shrinks the weights directly: "
+     "w <- w - lr * weight_decay * w, then the Adam step on the plain gradient",
+     lambda w, g, m, v, t, lr, b1, b2, eps, wd: _adam_ref(w, g + wd * w, m, v, t, lr, b1,
+                                                          b2, eps)),
+    ("the decay is scaled by the lr too: w <- w - lr * weight_decay * w "
+     "(PyTorch's AdamW), not w - weight_decay * w",
+     lambda w, g, m, v, t, lr, b1, b2, eps, wd: _adam_ref(w * (1 - wd), g, m, v, t, lr,
+                                                          b1, b2, eps)),
+    ("the decay should shrink the weights: w <- w - lr * weight_decay * w",
+     lambda w, g, m, v, t, lr, b1, b2, eps, wd: _adam_ref(w * (1 + lr * wd), g, m, v, t,
+                                                          lr, b1, b2, eps)),
+    ("the weight decay is missing", lambda w, g, m, v, t, lr, b1, b2, eps, wd:
+     _adam_ref(w, g, m, v, t, lr, b1, b2, eps)),
+]
+
+
+@_guard
+def check_adamw_step(adamw_step: Callable) -> Feedback:
+    """`adamw_step(w, g, m, v, t, lr, beta1, beta2, eps, weight_decay)
+    -> (w_new, m_new, v_new)`: one AdamW step (decoupled weight decay)."""
+    cases = [c + (wd,) for c, wd in zip(_adam_cases(), (0.1, 0.5, 2.0))]
+    got = _call(adamw_step, *cases[0])
+    if got is NOT_ATTEMPTED:
+        return not_attempted("adamw_step(w, g, m, v, t, lr, beta1, beta2, eps, weight_decay)")
+    _pair(got, "w_new, m_new, v_new")
+    outs = [_pair(_call(adamw_step, *c), "w_new, m_new, v_new") for c in cases]
+    if all(_close(o, _adamw_ref(*c)) for o, c in zip(outs, cases)):
+        return correct("decay first, w * (1 - lr * weight_decay), then Adam on the plain "
+                       "gradient: optim.AdamW's rule")
+    for message, mistake in _ADAMW_MISTAKES:
+        if all(_close(o, mistake(*c)) for o, c in zip(outs, cases)):
+            return hint(message)
+    w_ref, m_ref, v_ref = _adamw_ref(*cases[1])
+    return hint(f"expected, for the second case: w_new = {np.round(w_ref, 5)}; "
+                "shrink w by (1 - lr * weight_decay), then take the Adam step")
