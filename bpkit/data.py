@@ -214,7 +214,9 @@ def one_hot(y: np.ndarray, classes: int, dtype: type = np.float64) -> np.ndarray
     """
     y = np.asarray(y)
     if not np.issubdtype(y.dtype, np.integer) or y.ndim != 1:
-        raise ValueError(f"y must be a 1-D integer array, got {y.dtype} of shape {y.shape}")
+        raise ValueError(
+            f"y must be a 1-D integer array, got {y.dtype} of shape {y.shape}"
+        )
     if y.size and (y.min() < 0 or y.max() >= classes):
         raise ValueError(
             f"labels must be in 0..{classes - 1}, got values from {y.min()} to {y.max()}"

@@ -54,7 +54,7 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Parameter:
-    """An array to learn, with its gradient: `.data` and `.grad`, same shape and dtype."""
+    """An array to learn and its gradient: `.data` and `.grad`, same shape and dtype."""
 
     __slots__ = ("data", "grad", "name")
 
@@ -140,7 +140,9 @@ def _check_input(x: Any, features: int, who: str) -> np.ndarray:
     return x
 
 
-def _check_dout(dout: Any, shape: tuple[int, ...], dtype: np.dtype, who: str) -> np.ndarray:
+def _check_dout(
+    dout: Any, shape: tuple[int, ...], dtype: np.dtype, who: str
+) -> np.ndarray:
     dout = _as_float_array(dout, who)
     if dout.shape != shape:
         raise ValueError(f"{who}: dout has shape {dout.shape}, expected {shape}")
@@ -217,7 +219,8 @@ class Linear(Layer):
 
     def __repr__(self) -> str:
         bias = "" if self.b is not None else ", bias=False"
-        return f"Linear({self.in_features}, {self.out_features}{bias}, dtype={self.dtype})"
+        sizes = f"{self.in_features}, {self.out_features}{bias}"
+        return f"Linear({sizes}, dtype={self.dtype})"
 
 
 class _Elementwise(Layer):
@@ -410,7 +413,9 @@ def mlp(
     """
     sizes = list(sizes)
     if len(sizes) < 2:
-        raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
+        raise ValueError(
+            f"sizes needs at least an input and an output size, got {sizes}"
+        )
     if activation not in ACTIVATIONS:
         raise ValueError(
             f"unknown activation {activation!r}; choose one of {list(ACTIVATIONS)}"

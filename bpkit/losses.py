@@ -191,7 +191,7 @@ def softmax_cross_entropy(
 def binary_cross_entropy_with_logits(
     logits: np.ndarray, y: np.ndarray, reduction: str = "mean"
 ) -> tuple[float, np.ndarray]:
-    """Sigmoid followed by binary cross-entropy, on raw scores (torch's BCEWithLogitsLoss).
+    """Sigmoid then binary cross-entropy, on raw scores (as torch's BCEWithLogitsLoss).
 
     loss_n = -[y log s(z) + (1 - y) log(1 - s(z))] = max(z, 0) - z y + log(1 + e^-|z|)
 
@@ -233,10 +233,14 @@ class _Loss:
 
     def __init__(self, reduction: str = "mean") -> None:
         if reduction not in _REDUCTIONS:
-            raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+            raise ValueError(
+                f"reduction must be one of {_REDUCTIONS}, got {reduction!r}"
+            )
         self.reduction = reduction
 
-    def __call__(self, input: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    def __call__(
+        self, input: np.ndarray, target: np.ndarray
+    ) -> tuple[float, np.ndarray]:
         return type(self)._fn(input, target, reduction=self.reduction)
 
     def __repr__(self) -> str:
@@ -250,7 +254,7 @@ class MSELoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """`softmax_cross_entropy` as an object: ``loss, dlogits = CrossEntropyLoss()(logits, y)``."""
+    """`softmax_cross_entropy` as an object: ``loss, dz = CrossEntropyLoss()(z, y)``."""
 
     _fn = staticmethod(softmax_cross_entropy)
 

@@ -157,3 +157,40 @@ def test_a_diverging_setting_shows_a_message_not_a_traceback(view):
 def test_timings_are_recorded_for_the_benchmark_report(view):
     view.redraw()
     assert view.timing["redraw_ms"] > 0 and view.timing["train_ms_per_step"] > 0
+
+
+# ------------------------------------------------------------- LiveTraining
+def test_live_training_redraws_every_few_steps_of_a_hand_written_loop():
+    from bpkit.apps.mlp_playground import LiveTraining
+    from bpkit.data import make_spirals
+    from bpkit.layers import mlp
+    from bpkit.losses import softmax, softmax_cross_entropy
+    from bpkit.optim import SGD
+
+    X, y = make_spirals(90, np.random.default_rng(0))
+    net = mlp([2, 8, 3], np.random.default_rng(1))
+    opt = SGD(net.parameters(), lr=0.1, momentum=0.9)
+    live = LiveTraining(X, y, lambda pts: softmax(net(pts)), steps=60, every=20,
+                        grid_steps=20)
+    blank = live.boundary.get_array().copy()
+    for _ in range(50):
+        loss, d = softmax_cross_entropy(net(X), y)
+        opt.zero_grad()
+        net.backward(d)
+        opt.step()
+        live.log(loss)
+    xs, ys = live.loss_line.get_data()
+    assert len(live.losses) == 50 and len(xs) == 40  # last redraw at step 40
+    np.testing.assert_allclose(ys, np.clip(live.losses[:40], 1e-3, 10))
+    assert live.ax_loss.get_xlim() == (0, 60)
+    assert not np.array_equal(live.boundary.get_array(), blank)
+    assert "step 40" in live.status.value
+    live.redraw()
+    assert len(live.loss_line.get_data()[0]) == 50
+
+
+def test_live_training_names_bad_data_shapes():
+    from bpkit.apps.mlp_playground import LiveTraining
+
+    with pytest.raises(ValueError, match=r"X has shape \(5, 3\) and y \(5,\)"):
+        LiveTraining(np.zeros((5, 3)), np.zeros(5, int), lambda p: p)

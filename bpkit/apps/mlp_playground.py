@@ -6,12 +6,14 @@ and the loss curve update as it learns.
 
 `PlaygroundModel` is pure numpy (bpkit layers, losses and optim);
 `MLPPlayground` is the view that owns the widgets and the figure.
+`LiveTraining` draws the same two panels for a training loop written by hand.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from typing import Callable
 
 import ipywidgets as widgets
 import numpy as np
@@ -25,7 +27,7 @@ from ..viz.boundary import grid
 from ..viz.classification import CLASS_COLORS, probability_image
 from .base import AppView
 
-__all__ = ["PlaygroundModel", "MLPPlayground"]
+__all__ = ["PlaygroundModel", "MLPPlayground", "LiveTraining"]
 
 # a loss this large means the run has left the useful range: call it diverged
 _DIVERGED_LOSS = 1e4
@@ -66,16 +68,19 @@ class PlaygroundModel:
         unknown = set(settings) - {"width", "depth", "activation", "lr", "steps"}
         if unknown:
             raise TypeError(f"unknown setting(s) {sorted(unknown)}")
-        new = {k: getattr(self, k) for k in ("width", "depth", "activation", "lr", "steps")}
+        names = ("width", "depth", "activation", "lr", "steps")
+        new = {k: getattr(self, k) for k in names}
         new.update(settings)
-        for name, lo, hi in (("width", 1, 1024), ("depth", 1, 16), ("steps", 1, 100_000)):
+        limits = (("width", 1, 1024), ("depth", 1, 16), ("steps", 1, 100_000))
+        for name, lo, hi in limits:
             v = new[name]
             if isinstance(v, bool) or int(v) != v or not lo <= v <= hi:
                 raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {v!r}")
             new[name] = int(v)
         if new["activation"] not in ACTIVATIONS:
             raise ValueError(
-                f"unknown activation {new['activation']!r}; choose one of {list(ACTIVATIONS)}"
+                f"unknown activation {new['activation']!r}; "
+                f"choose one of {list(ACTIVATIONS)}"
             )
         if not (math.isfinite(new["lr"]) and new["lr"] > 0):
             raise ValueError(f"lr must be a positive number, got {new['lr']!r}")
@@ -136,7 +141,10 @@ class PlaygroundModel:
         return self.accuracy(self.X_test, self.y_test)
 
     def boundary_image(self) -> np.ndarray:
-        """The plane coloured by predicted class, pale where unsure: (rows, cols, 3) uint8."""
+        """The plane coloured by predicted class, pale where unsure.
+
+        Returns: (rows, cols, 3) uint8 pixels.
+        """
         probs = self.predict_proba(self.grid_points)
         if not np.isfinite(probs).all():  # a diverged net: show a grey plane
             return np.full(self.xx.shape + (3,), 217, dtype=np.uint8)
@@ -148,25 +156,123 @@ class PlaygroundModel:
         head = (f"{self.depth} x {self.width} {self.activation}, lr {self.lr:.3g}: "
                 f"step {self.steps_done}")
         if self.diverged_at is not None:
-            return f"{head}, diverged at step {self.diverged_at}: lower the learning rate"
+            return (f"{head}, diverged at step {self.diverged_at}: "
+                    "lower the learning rate")
         if not self.losses:
             return f"{head}, untrained"
         text = (f"{head}, loss {self.losses[-1]:.3f}, train accuracy "
                 f"{100 * self.train_accuracy:.1f} %, test accuracy "
                 f"{100 * self.test_accuracy:.1f} %")
         if self.losses[-1] > math.log(self.classes):
-            text += f" (worse than guessing, log {self.classes}: lower the learning rate)"
+            text += (f" (worse than guessing, log {self.classes}: "
+                     "lower the learning rate)")
         return text
 
 
-class MLPPlayground(AppView):
+class _BoundaryAndLoss(AppView):
+    """Two panels: the plane coloured by predicted class, and the loss against step."""
+
+    def _build_figure(self, X: np.ndarray, y: np.ndarray, extent: tuple, classes: int,
+                      grid_shape: tuple[int, int]) -> None:
+        self.ax_boundary, self.ax_loss = self.fig.subplots(
+            1, 2, gridspec_kw={"width_ratios": [1, 1.15]})
+        ax = self.ax_boundary
+        self.boundary = ax.imshow(
+            np.full(grid_shape + (3,), 255, dtype=np.uint8), origin="lower",
+            extent=extent, aspect="auto", interpolation="bilinear")
+        colors = np.array(CLASS_COLORS)[y]
+        self.points = ax.scatter(X[:, 0], X[:, 1], c=list(colors), s=12,
+                                 edgecolors="k", linewidths=0.3)
+        ax.set_xlim(extent[:2])
+        ax.set_ylim(extent[2:])
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title("decision boundary (training points)")
+
+        ax2 = self.ax_loss
+        (self.loss_line,) = ax2.semilogy([], [], color="tab:blue", lw=1.5)
+        ax2.set_xlabel("step")
+        ax2.set_ylabel("training loss (log scale)")
+        ax2.set_title("cross-entropy loss")
+        ax2.grid(True, alpha=0.3)
+        ax2.set_ylim(1e-3, 10)
+        ax2.yaxis.set_major_locator(FixedLocator([1e-3, 1e-2, 1e-1, 1, 10]))
+        ax2.yaxis.set_minor_locator(NullLocator())
+        ax2.axhline(math.log(classes), color="0.6", ls=":", lw=1)
+        ax2.text(0.99, math.log(classes) * 1.15, f"chance: log {classes}", ha="right",
+                 fontsize=8, color="0.4", transform=ax2.get_yaxis_transform())
+        # animated artists are drawn in this order, so the points go over the image
+        self.animate(self.boundary, self.points, self.loss_line)
+        self._xmax = None
+
+    def _show(self, image: np.ndarray, losses: list[float], xmax: int) -> None:
+        """Put a new boundary image and loss curve on screen."""
+        self.boundary.set_data(image)
+        self.loss_line.set_data(np.arange(1, len(losses) + 1), np.clip(losses, 1e-3, 10))
+        if xmax != self._xmax:  # the x axis moves in coarse jumps only
+            self._xmax = xmax
+            self.ax_loss.set_xlim(0, xmax)
+            self.invalidate()
+        self.render()
+
+
+class LiveTraining(_BoundaryAndLoss):
+    """A live boundary and loss curve for a training loop you write yourself.
+
+    >>> live = LiveTraining(X, y, lambda pts: softmax(net(pts)), steps=500)
+    >>> display(live)
+    >>> for step in range(500):
+    ...     ...                       # forward, loss, backward, update
+    ...     live.log(loss)            # redraws every `every` steps
+
+    Inputs: X (N, 2) training points, y (N,) labels, `predict_proba` mapping
+    (M, 2) points to (M, C) probabilities.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray,
+                 predict_proba: Callable[[np.ndarray], np.ndarray],
+                 steps: int = 500, every: int = 25, grid_steps: int = 80) -> None:
+        super().__init__(figsize=(9.0, 4.0))
+        X, y = np.asarray(X), np.asarray(y)
+        if X.ndim != 2 or X.shape[1] != 2 or y.shape != (len(X),):
+            raise ValueError(
+                f"X has shape {X.shape} and y {y.shape}, expected (N, 2), (N,)"
+            )
+        self.predict_proba = predict_proba
+        self.every, self.steps = int(every), int(steps)
+        self.xx, self.yy, self.grid_points = grid(X, grid_steps, pad=0.3)
+        self.classes = int(y.max()) + 1
+        self.losses: list[float] = []
+        extent = (self.xx.min(), self.xx.max(), self.yy.min(), self.yy.max())
+        self._build_figure(X, y, extent, self.classes, self.xx.shape)
+        self.widget = widgets.VBox([self.status, self.image, self.errors])
+        self.redraw()
+
+    def log(self, loss: float) -> None:
+        """Record one step's loss; redraw every `every` steps."""
+        self.losses.append(float(loss))
+        if len(self.losses) % self.every == 0:
+            self.redraw()
+
+    def redraw(self) -> None:
+        with np.errstate(all="ignore"):
+            probs = self.predict_proba(self.grid_points)
+        image = (255 * probability_image(probs, self.xx.shape)).astype(np.uint8)
+        last = f", loss {self.losses[-1]:.4f}" if self.losses else ""
+        self.status.value = f"<b>step {len(self.losses)}{last}</b>"
+        self._show(image, self.losses, max(self.steps, len(self.losses)))
+
+
+class MLPPlayground(_BoundaryAndLoss):
     """Width, depth, activation and lr controls; the boundary and loss curve, live.
 
     Changing a control retrains from scratch; the picture is redrawn every
     `redraw_every` steps while it trains.
     """
 
-    def __init__(self, model: PlaygroundModel | None = None, redraw_every: int = 100) -> None:
+    def __init__(
+        self, model: PlaygroundModel | None = None, redraw_every: int = 100
+    ) -> None:
         super().__init__(figsize=(9.0, 4.0))
         self.model = model or PlaygroundModel()
         self.redraw_every = int(redraw_every)
@@ -195,7 +301,8 @@ class MLPPlayground(AppView):
         self.retrain_button.on_click(self.handler(lambda _: self.retrain()))
         self.more_button.on_click(self.handler(lambda _: self.train_more(200)))
 
-        self._build_figure()
+        self._build_figure(m.X, m.y, (m.xx.min(), m.xx.max(), m.yy.min(), m.yy.max()),
+                           m.classes, m.xx.shape)
         self.widget = widgets.VBox([
             widgets.HBox([
                 widgets.VBox([self.width_slider, self.depth_slider,
@@ -239,53 +346,11 @@ class MLPPlayground(AppView):
         self.timing["train_ms"] = 1e3 * t_train
         self.timing["train_ms_per_step"] = 1e3 * t_train / max(steps, 1)
 
-    # --------------------------------------------------------------- drawing
-    def _build_figure(self) -> None:
-        m = self.model
-        self.ax_boundary, self.ax_loss = self.fig.subplots(
-            1, 2, gridspec_kw={"width_ratios": [1, 1.15]})
-        ax = self.ax_boundary
-        extent = (m.xx.min(), m.xx.max(), m.yy.min(), m.yy.max())
-        self.boundary = ax.imshow(
-            np.full(m.xx.shape + (3,), 255, dtype=np.uint8), origin="lower", extent=extent, aspect="auto",
-            interpolation="bilinear")
-        colors = np.array(CLASS_COLORS)[m.y]
-        self.points = ax.scatter(m.X[:, 0], m.X[:, 1], c=list(colors), s=12,
-                                 edgecolors="k", linewidths=0.3)
-        ax.set_xlim(extent[:2])
-        ax.set_ylim(extent[2:])
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title("decision boundary (training points)")
-
-        ax2 = self.ax_loss
-        (self.loss_line,) = ax2.semilogy([], [], color="tab:blue", lw=1.5)
-        ax2.set_xlabel("step")
-        ax2.set_ylabel("training loss (log scale)")
-        ax2.set_title("cross-entropy loss")
-        ax2.grid(True, alpha=0.3)
-        ax2.set_ylim(1e-3, 10)
-        ax2.yaxis.set_major_locator(FixedLocator([1e-3, 1e-2, 1e-1, 1, 10]))
-        ax2.yaxis.set_minor_locator(NullLocator())
-        ax2.axhline(math.log(m.classes), color="0.6", ls=":", lw=1)
-        ax2.text(0.99, math.log(m.classes) * 1.15, "chance: log 3", ha="right",
-                 fontsize=8, color="0.4", transform=ax2.get_yaxis_transform())
-        # animated artists are drawn in this order, so the points go over the image
-        self.animate(self.boundary, self.points, self.loss_line)
-        self._xmax = None
-
     def redraw(self) -> None:
         t0 = time.perf_counter()
         m = self.model
-        self.boundary.set_data(m.boundary_image())
-        steps = np.arange(1, m.steps_done + 1)
-        self.loss_line.set_data(steps, np.clip(m.losses, 1e-3, 10))
-        xmax = max(m.steps, 500 * math.ceil(m.steps_done / 500), 1)
-        if xmax != self._xmax:  # the x axis moves in coarse jumps only
-            self._xmax = xmax
-            self.ax_loss.set_xlim(0, xmax)
-            self.invalidate()
         colour = "#b00020" if m.diverged_at is not None else "#1b5e20"
         self.status.value = f"<b style='color:{colour}'>{m.message}</b>"
-        self.render()
+        xmax = max(m.steps, 500 * math.ceil(m.steps_done / 500), 1)
+        self._show(m.boundary_image(), m.losses, xmax)
         self.timing["redraw_ms"] = 1e3 * (time.perf_counter() - t0)

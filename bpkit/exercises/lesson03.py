@@ -15,7 +15,7 @@ Array = np.ndarray
 
 
 def _quiet(fn: Callable, *args: Any) -> Any:
-    """Call the learner's function with numpy's warnings silenced (we judge the result)."""
+    """Call the learner's function, numpy warnings silenced: the result is judged."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         return attempt(fn, *args)
@@ -146,7 +146,7 @@ def _lse(z: Array) -> Array:
 
 
 def check_logsumexp(logsumexp: Callable[[Array], Array]) -> Feedback:
-    """`logsumexp(z)` for z (N, C) must return log(sum(exp(z), axis=1)), shape (N,), stably."""
+    """`logsumexp(z)`, z (N, C), must return log(sum(exp(z), axis=1)) (N,), stably."""
     z = _LSE_Z.copy()
     got = _quiet(logsumexp, z)
     if got is NOT_ATTEMPTED:

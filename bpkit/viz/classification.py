@@ -85,7 +85,8 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> np
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:
         raise ValueError(
-            f"y_true has shape {y_true.shape} and y_pred {y_pred.shape}, expected (N,) both"
+            f"y_true has shape {y_true.shape} and y_pred {y_pred.shape}, "
+            "expected (N,) both"
         )
     cm = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(cm, (y_true, y_pred), 1)
