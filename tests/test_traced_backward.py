@@ -74,7 +74,8 @@ def test_leaves_are_yielded_with_nothing_to_pass_on():
     steps = list(L.backward_trace())
     leaves = [s for s in steps if not s.node._prev]
     assert sorted(s.node.label for s in leaves) == ["b", "x", "y"]
-    assert all(s.inputs == () and s.local == () and s.contributions == () for s in leaves)
+    for s in leaves:
+        assert s.inputs == () and s.local == () and s.contributions == ()
 
 
 def test_reused_node_receives_one_contribution_per_use_and_they_add():
@@ -112,10 +113,13 @@ def test_traced_gradients_match_central_finite_differences(seed, k):
     got = np.array([n.grad for n in leaves_of(root)])
 
     def f(xs: np.ndarray) -> float:
-        return random_expression(np.random.default_rng(seed), k, leaf_values=list(xs)).data
+        rng = np.random.default_rng(seed)
+        return random_expression(rng, k, leaf_values=list(xs)).data
 
     want = numerical_grad(f, np.array(values, dtype=float))
-    assert rel_error(got, want, floor=1e-6) < 1e-5
+    # relative error where the gradient is sizeable, absolute where it is ~0
+    assert np.allclose(got, want, rtol=1e-5, atol=1e-6), (got, want)
+    assert rel_error(got[np.abs(want) > 1e-3], want[np.abs(want) > 1e-3]) < 1e-5
 
 
 _TORCH_OPS = {

@@ -333,7 +333,7 @@ class GraphStepperModel:
         return 0 < self.turn[i] <= self.position
 
     def delivered(self) -> dict[tuple[int, int], float]:
-        """{(consumer, slot): contribution} for each edge gradient has flowed back along."""
+        """{(consumer, slot): contribution} for each edge gradient flowed back along."""
         out = {}
         for s in self.trace[: self.position]:
             for k, c in enumerate(s.contributions):

@@ -133,7 +133,9 @@ def _name(n: Value) -> str:
 
 def _check_order(order, root: Value) -> str | None:
     """None if `order` is a topological order of root's graph, else a hint."""
-    if not isinstance(order, (list, tuple)) or not all(isinstance(n, Value) for n in order):
+    if not isinstance(order, (list, tuple)) or not all(
+        isinstance(n, Value) for n in order
+    ):
         return "return a list of the graph's Value nodes"
     nodes = root.topo_order()
     ids = {id(n) for n in nodes}
