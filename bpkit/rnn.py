@@ -41,6 +41,7 @@ k2 steps at a time: its memory does not grow with T.
 from __future__ import annotations
 
 import math
+import tracemalloc
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -76,6 +77,7 @@ __all__ = [
     "TBPTTResult",
     "tbptt",
     "grad_vector",
+    "peak_memory",
     "generate",
 ]
 
@@ -1085,6 +1087,25 @@ def tbptt(
 def grad_vector(params: Sequence[Parameter]) -> np.ndarray:
     """Every parameter's gradient, flattened into one float64 vector."""
     return np.concatenate([np.asarray(p.grad, np.float64).ravel() for p in params])
+
+
+def peak_memory(fn: Callable[[], Any]) -> tuple[Any, int]:
+    """Run `fn()`; return its result and the peak bytes it allocated (tracemalloc).
+
+    Counts numpy arrays and Python objects created during the call, above what
+    was allocated before it. Works whether or not tracemalloc is already on.
+    """
+    tracing = tracemalloc.is_tracing()
+    if not tracing:
+        tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        out = fn()
+        return out, tracemalloc.get_traced_memory()[1] - base
+    finally:
+        if not tracing:
+            tracemalloc.stop()
 
 
 def generate(
