@@ -11,8 +11,9 @@ against a large-matmul measurement from the same run: the step is three
 matmuls forward and five backward (the first layer needs no dL/dx), so the
 matmul rate is the ceiling.
 
-    python benchmarks/bench_mlp.py            # ~30 s
-    python benchmarks/bench_mlp.py --quick    # ~5 s, fewer samples
+    python benchmarks/bench_mlp.py              # ~30 s
+    python benchmarks/bench_mlp.py --quick      # ~5 s, fewer samples
+    python benchmarks/bench_mlp.py --threads 1  # one core each (a shared machine)
 """
 
 from __future__ import annotations
@@ -35,34 +36,48 @@ LR = 0.01
 
 
 # ------------------------------------------------------------------ threads
-def numpy_blas_threads() -> int:
-    """The thread count numpy's BLAS uses, asked of the loaded OpenBLAS itself."""
-    names = (
-        "scipy_openblas_get_num_threads64_",
-        "scipy_openblas_get_num_threads",
-        "openblas_get_num_threads64_",
-        "openblas_get_num_threads",
-        "MKL_Get_Max_Threads",
-    )
+_PREFIXES = ("scipy_openblas_", "openblas_")
+_SUFFIXES = ("64_", "")
+
+
+def _blas_function(kind: str):
+    """`openblas_{kind}_num_threads` of the BLAS numpy loaded, or None."""
     try:
         with open("/proc/self/maps") as f:
             libs = {line.split()[-1] for line in f if ".so" in line}
     except OSError:
-        libs = set()
+        return None
     for path in sorted(libs):
-        if not any(k in path.lower() for k in ("openblas", "mkl", "blas")):
+        if "blas" not in path.lower():
             continue
         try:
             lib = ctypes.CDLL(path)
         except OSError:
             continue
-        for name in names:
-            if hasattr(lib, name):
-                return int(getattr(lib, name)())
+        for prefix in _PREFIXES:
+            for suffix in _SUFFIXES:
+                name = f"{prefix}{kind}_num_threads{suffix}"
+                if hasattr(lib, name):
+                    return getattr(lib, name)
+    return None
+
+
+def numpy_blas_threads() -> int:
+    """The thread count numpy's BLAS uses, asked of the loaded OpenBLAS itself."""
+    get = _blas_function("get")
+    if get is not None:
+        return int(get())
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         if os.environ.get(var, "").isdigit():
             return int(os.environ[var])
     return os.cpu_count() or 1
+
+
+def set_numpy_blas_threads(n: int) -> None:
+    setter = _blas_function("set")
+    if setter is None:
+        raise SystemExit("cannot set the BLAS thread count: set OPENBLAS_NUM_THREADS")
+    setter(int(n))
 
 
 # -------------------------------------------------------------------- flops
@@ -167,8 +182,12 @@ def bench(dtype, torch, rounds: int, block: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer samples (~5 s)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="BLAS threads for numpy (and torch); default: numpy's own")
     args = ap.parse_args()
     rounds, block = (6, 5) if args.quick else (20, 10)
+    if args.threads is not None:
+        set_numpy_blas_threads(args.threads)
 
     try:
         import torch
