@@ -52,7 +52,7 @@ class PlaygroundModel:
         classes: int = 3,
         noise: float = 0.2,
         seed: int = 0,
-        grid_steps: int = 80,
+        grid_steps: int = 60,
     ) -> None:
         X, y = make_spirals(n_points, np.random.default_rng(seed), classes, noise)
         self.X, self.X_test, self.y, self.y_test = train_test_split(
@@ -231,7 +231,7 @@ class LiveTraining(_BoundaryAndLoss):
 
     def __init__(self, X: np.ndarray, y: np.ndarray,
                  predict_proba: Callable[[np.ndarray], np.ndarray],
-                 steps: int = 500, every: int = 25, grid_steps: int = 80) -> None:
+                 steps: int = 500, every: int = 25, grid_steps: int = 60) -> None:
         super().__init__(figsize=(9.0, 4.0))
         X, y = np.asarray(X), np.asarray(y)
         if X.ndim != 2 or X.shape[1] != 2 or y.shape != (len(X),):
