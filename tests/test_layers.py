@@ -382,3 +382,11 @@ def test_linear_and_relu_gradients_match_torch(rng):
     np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-12, atol=1e-14)
     for p, t in zip(net.parameters(), tW):
         np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_input_grad_false_with_a_non_linear_first_layer_still_fills_grads(rng):
+    net = Sequential(Tanh(), Linear(3, 2, rng))
+    x = rng.standard_normal((4, 3))
+    net.forward(x)
+    assert net.backward(np.ones((4, 2)), input_grad=False) is None
+    np.testing.assert_allclose(net[1].W.grad, np.tanh(x).T @ np.ones((4, 2)))
