@@ -46,7 +46,8 @@ class BatchNorm1d(Layer):
         dtype: type = np.float64,
     ) -> None:
         if int(num_features) != num_features or num_features < 1:
-            raise ValueError(f"num_features must be a positive integer, got {num_features!r}")
+            raise ValueError(
+                f"num_features must be a positive integer, got {num_features!r}")
         if eps <= 0:
             raise ValueError(f"eps must be > 0, got {eps}")
         if not 0 <= momentum <= 1:
@@ -95,7 +96,8 @@ class BatchNorm1d(Layer):
         xhat, inv_std, batch_stats = self._cache
         if dout.shape != xhat.shape:
             raise ValueError(
-                f"BatchNorm1d.backward: dout has shape {dout.shape}, expected {xhat.shape}"
+                f"BatchNorm1d.backward: dout has shape {dout.shape}, "
+                f"expected {xhat.shape}"
             )
         self.gamma.grad += (dout * xhat).sum(axis=0)  # (D,)
         self.beta.grad += dout.sum(axis=0)  # (D,)
@@ -113,7 +115,8 @@ class BatchNorm1d(Layer):
         return [self.gamma, self.beta]
 
     def __repr__(self) -> str:
-        return f"BatchNorm1d({self.num_features}, eps={self.eps}, momentum={self.momentum})"
+        return (f"BatchNorm1d({self.num_features}, eps={self.eps}, "
+                f"momentum={self.momentum})")
 
 
 class Residual(Layer):
@@ -194,7 +197,8 @@ def deep_mlp(
     Returns: logits (N, out_features)
     """
     if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {list(ACTIVATIONS)}")
+        raise ValueError(
+            f"unknown activation {activation!r}; choose one of {list(ACTIVATIONS)}")
     if init not in INITS:
         raise ValueError(f"unknown init {init!r}; choose one of {list(INITS)}")
     if int(depth) != depth or depth < 1:

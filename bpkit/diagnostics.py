@@ -57,7 +57,7 @@ class LayerStats:
 
 @dataclass
 class FlowReport:
-    """The per-unit statistics of one pass, with each unit's output kept for histograms."""
+    """The per-unit statistics of one pass; each unit's output is kept for histograms."""
 
     layers: list[LayerStats]
     outputs: list[np.ndarray] = field(repr=False)  # outputs[i]: unit i's output (N, *)
@@ -91,7 +91,8 @@ class FlowReport:
         """
         if name not in LayerStats.__dataclass_fields__:
             raise ValueError(
-                f"unknown field {name!r}; choose one of {list(LayerStats.__dataclass_fields__)}"
+                f"unknown field {name!r}; "
+                f"choose one of {list(LayerStats.__dataclass_fields__)}"
             )
         rows = self.select(*kinds) if kinds else self.layers
         return np.array([getattr(s, name) for s in rows], dtype=np.float64)
@@ -191,7 +192,8 @@ def gradient_flow(
     else:
         g = np.ones_like(h) / h.shape[0]
     if g.shape != h.shape:
-        raise ValueError(f"dout has shape {g.shape}, expected the output's shape {h.shape}")
+        raise ValueError(
+            f"dout has shape {g.shape}, expected the output's shape {h.shape}")
 
     grad_norms = [0.0] * len(units)
     for i in reversed(range(len(units))):  # the backward walk, in reverse

@@ -1,4 +1,4 @@
-"""BatchNorm1d, Residual and deep_mlp: forward semantics and backward vs central differences."""
+"""BatchNorm1d, Residual, deep_mlp: forward semantics, backward vs central differences."""
 
 import numpy as np
 import pytest
@@ -38,7 +38,8 @@ def _check_grads(layer: Layer, x: np.ndarray, seed: int, tol: float = 1e-6) -> N
 
 # ------------------------------------------------------------------ BatchNorm1d
 @SETTINGS
-@given(n=st.integers(2, 6), d=st.integers(1, 5), seed=st.integers(0, 2**31), data=st.data())
+@given(n=st.integers(2, 6), d=st.integers(1, 5), seed=st.integers(0, 2**31),
+       data=st.data())
 def test_batchnorm_train_backward_matches_central_differences(n, d, seed, data):
     x = data.draw(arrays((n, d)))
     # rows that nearly coincide make the batch variance ~0: finite differences
@@ -52,7 +53,8 @@ def test_batchnorm_train_backward_matches_central_differences(n, d, seed, data):
 
 
 @SETTINGS
-@given(n=st.integers(1, 5), d=st.integers(1, 5), seed=st.integers(0, 2**31), data=st.data())
+@given(n=st.integers(1, 5), d=st.integers(1, 5), seed=st.integers(0, 2**31),
+       data=st.data())
 def test_batchnorm_eval_backward_matches_central_differences(n, d, seed, data):
     x = data.draw(arrays((n, d)))
     bn = BatchNorm1d(d).eval()
@@ -178,7 +180,8 @@ def test_batchnorm_matches_torch_forward_backward_and_running_stats(rng):
 # ------------------------------------------------------------------ Residual
 @SETTINGS
 @given(n=st.integers(1, 4), d=st.integers(1, 4), h=st.integers(1, 5),
-       seed=st.integers(0, 2**31), data=st.data())
+       seed=st.integers(0, 2**31),
+       data=st.data())
 def test_residual_backward_matches_central_differences(n, d, h, seed, data):
     x = data.draw(arrays((n, d)))
     rng = np.random.default_rng(seed)
@@ -189,7 +192,8 @@ def test_residual_backward_matches_central_differences(n, d, h, seed, data):
 
 
 @SETTINGS
-@given(n=st.integers(2, 5), d=st.integers(1, 4), seed=st.integers(0, 2**31), data=st.data())
+@given(n=st.integers(2, 5), d=st.integers(1, 4), seed=st.integers(0, 2**31),
+       data=st.data())
 def test_residual_with_batchnorm_inside_matches_central_differences(n, d, seed, data):
     x = data.draw(arrays((n, d)))
     x[:, np.ptp(x, axis=0) < 0.1] += np.linspace(0, 1, n)[:, None]

@@ -1,4 +1,4 @@
-"""Lesson 04 checks accept the solutions and answer each anticipated mistake with its hint."""
+"""Lesson 04 checks accept the solutions and answer each anticipated mistake with a hint."""
 
 import pytest
 

@@ -40,8 +40,9 @@ class GradientFlowModel:
     the output are fixed by `seed`, as are the weights; so the same settings
     always give the same picture. The default batch of 64 keeps each matmul of a
     width-64 net below the size where OpenBLAS starts threads, whose start-up
-    costs more than the product itself (and far more on a busy machine). After `update()`, arrays indexed by hidden
-    layer l = 1..depth hold what the plots show.
+    costs more than the product itself (and far more on a busy machine).
+    After `update()`, arrays indexed by hidden layer l = 1..depth hold what
+    the plots show.
     """
 
     def __init__(
@@ -194,7 +195,11 @@ def plot_gradient_norms(ax, model: GradientFlowModel, label: str, bound: bool = 
 
 
 class GradientFlowApp(AppView):
-    """Depth, width, activation, init, batch norm, residual; gradient and activation plots."""
+    """Controls for depth, width, activation, init, batch norm and residual; three plots.
+
+    Every control rebuilds the model's network and redraws: gradient norms per
+    layer (log), activation std per layer (log), activation histograms per layer.
+    """
 
     def __init__(self, model: GradientFlowModel | None = None) -> None:
         super().__init__(figsize=(11.5, 3.6))
@@ -211,8 +216,10 @@ class GradientFlowApp(AppView):
         self.init_dropdown = widgets.Dropdown(
             options=[(v, k) for k, v in INIT_LABELS.items()], value=m.init,
             description="init", style=style)
-        self.batchnorm_checkbox = widgets.Checkbox(value=m.batchnorm, description="batch norm")
-        self.residual_checkbox = widgets.Checkbox(value=m.residual, description="residual")
+        self.batchnorm_checkbox = widgets.Checkbox(value=m.batchnorm,
+                                                   description="batch norm")
+        self.residual_checkbox = widgets.Checkbox(value=m.residual,
+                                                  description="residual")
         self.resample_button = widgets.Button(description="new weights", icon="refresh")
 
         for w in (self.depth_slider, self.width_slider, self.activation_dropdown,
@@ -239,7 +246,8 @@ class GradientFlowApp(AppView):
         self.model.configure(
             depth=self.depth_slider.value, width=self.width_slider.value,
             activation=self.activation_dropdown.value, init=self.init_dropdown.value,
-            batchnorm=self.batchnorm_checkbox.value, residual=self.residual_checkbox.value,
+            batchnorm=self.batchnorm_checkbox.value,
+            residual=self.residual_checkbox.value,
         )
         self.redraw()
 
@@ -252,8 +260,8 @@ class GradientFlowApp(AppView):
         self.ax_grad, self.ax_std, self.ax_hist = self.fig.subplots(
             1, 3, gridspec_kw={"width_ratios": [1.25, 1, 1]})
         ax = self.ax_grad
-        (self.grad_h_line,) = ax.semilogy([1], [1], "o-", ms=3, lw=1.5,
-                                          color="tab:blue", label="‖dL/dh‖ activations")
+        (self.grad_h_line,) = ax.semilogy([1], [1], "o-", ms=3, lw=1.5, color="tab:blue",
+                                          label="‖dL/dh‖ activations")
         (self.grad_w_line,) = ax.semilogy([1], [1], "s-", ms=2.5, lw=1,
                                           color="tab:orange", label="‖dL/dW‖ weights")
         (self.bound_line,) = ax.semilogy([1], [1], "k--", lw=1,
@@ -277,7 +285,8 @@ class GradientFlowApp(AppView):
         for a in (self.ax_grad, self.ax_std):
             a.yaxis.set_minor_locator(NullLocator())
             # plain "1e-8" labels: mathtext exponents cost most of a full redraw
-            a.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"1e{math.log10(v):.0f}"))
+            a.yaxis.set_major_formatter(
+                FuncFormatter(lambda v, _: f"1e{math.log10(v):.0f}"))
             a.xaxis.set_major_locator(MaxNLocator(6, integer=True))
         self.ax_hist.xaxis.set_major_locator(MaxNLocator(5))
         self.ax_hist.yaxis.set_major_locator(MaxNLocator(6, integer=True))
@@ -286,7 +295,7 @@ class GradientFlowApp(AppView):
         self._frame: dict = {}  # what the cached background was drawn for
 
     def _frame_for(self, key: str, values: np.ndarray) -> tuple[float, float]:
-        """Log-axis limits that only move when the data leave them or shrink to a sliver."""
+        """Log-axis limits that move only when the data leave them or shrink a lot."""
         lo, hi = self._frame.get(key, (None, None))
         v = values[np.isfinite(values) & (values > 0)]
         if lo is not None and v.size:
@@ -341,7 +350,8 @@ class GradientFlowApp(AppView):
         self.ax_hist.set_ylim(0.5, top)
         (lo, hi), normalised = frame["values"]
         self.ax_hist.set_xlim(lo, hi)
-        self.ax_hist.set_xlabel("h / rms(h) of the layer" if normalised else "activation h")
+        self.ax_hist.set_xlabel(
+            "h / rms(h) of the layer" if normalised else "activation h")
         handles = [self.grad_h_line, self.grad_w_line]
         handles += [self.bound_line] if frame["sigmoid"] else []
         self.ax_grad.legend(handles=handles, loc="best", fontsize=7, framealpha=0.7)

@@ -26,7 +26,7 @@ _RATIO_POINTS = [(10, 1.0), (10, 2.0), (3, 3.0), (1, 0.5), (5, 8.0)]
 
 
 def sigmoid_chain(depth: int, w: float) -> Sequential:
-    """depth scalar layers h = sigmoid(w h_prev + b), with every pre-activation 0 at x = 0.
+    """`depth` scalar layers h = sigmoid(w h_prev + b), every pre-activation 0 at x = 0.
 
     The first bias is 0 (x = 0); the others are -w/2, since sigmoid(0) = 1/2.
     """
@@ -66,7 +66,7 @@ _RATIO_MISTAKES: list[tuple[str, Callable[[int, float], float]]] = [
 
 
 def check_gradient_ratio(predicted_ratio: Callable[[int, float], float]) -> Feedback:
-    """`predicted_ratio(depth, w)` must return |dL/dh_0| / |dL/dh_depth| for `sigmoid_chain`."""
+    """`predicted_ratio(depth, w)`: |dL/dh_0| / |dL/dh_depth| for `sigmoid_chain`."""
     got = attempt(predicted_ratio, 10, 1.0)
     if got is NOT_ATTEMPTED:
         return not_attempted("predicted_ratio(depth, w)")
@@ -132,8 +132,8 @@ def check_tanh_init(pick_tanh_init: Callable[[], str]) -> Feedback:
         return hint(f"{seen}: with 64 inputs each pre-activation has std ~8, deep in "
                     "tanh's flat tails. Scale the weights by the fan-in.")
     if got == "normal_0.01":
-        return hint(f"{seen}: each layer multiplies the signal by ~0.01 * sqrt(64) = 0.08, "
-                    "so it dies out, and the gradient with it")
+        return hint(f"{seen}: each layer multiplies the signal by ~0.01 * sqrt(64) "
+                    "= 0.08, so it dies out, and the gradient with it")
     return hint(f"{seen}: close, but He's factor sqrt(2) makes up for ReLU zeroing half "
                 "its inputs; tanh zeroes none, so deep down the gradient grows. Which "
                 "init keeps a gain of 1?")
@@ -154,7 +154,7 @@ _RESIDUAL_MISTAKES: list[tuple[str, Callable]] = [
 
 
 def check_residual_backward(residual_backward: Callable) -> Feedback:
-    """`residual_backward(dout, inner_backward)` must return dL/dx for out = x + inner(x)."""
+    """`residual_backward(dout, inner_backward)`: dL/dx for out = x + inner(x)."""
     rng = np.random.default_rng(4)
     M = rng.standard_normal((3, 3))
     dout = rng.standard_normal((5, 3))
