@@ -203,7 +203,8 @@ class Optimizer:
                     slot.write(self._update(group, slot.state, x, g))
         return loss
 
-    def _update(self, group: dict, state: dict, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    def _update(self, group: dict, state: dict, x: np.ndarray,
+                g: np.ndarray) -> np.ndarray:
         """The rule: parameter value `x`, gradient `g` -> new value (never in place)."""
         raise NotImplementedError
 
@@ -226,7 +227,7 @@ class Optimizer:
 
     @property
     def lr(self) -> float:
-        """The first group's learning rate (a shortcut for ``param_groups[0]["lr"]``)."""
+        """The first group's lr: a shortcut for ``param_groups[0]["lr"]``."""
         return self.param_groups[0]["lr"]
 
     @lr.setter
@@ -273,7 +274,8 @@ class SGD(Optimizer):
         _check_number("dampening", group["dampening"], 0.0, 1.0)
         _check_number("weight_decay", group["weight_decay"])
         if not isinstance(group["nesterov"], bool):
-            raise ValueError(f"Invalid nesterov: expected True or False, got {group['nesterov']!r}")
+            raise ValueError(f"Invalid nesterov: expected True or False, got "
+                             f"{group['nesterov']!r}")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
                 "Nesterov momentum requires a momentum > 0 and zero dampening, "
@@ -367,7 +369,8 @@ class RMSprop(Optimizer):
         _check_number("weight_decay", group["weight_decay"])
         _check_number("momentum", group["momentum"])
         if not isinstance(group["centered"], bool):
-            raise ValueError(f"Invalid centered: expected True or False, got {group['centered']!r}")
+            raise ValueError(f"Invalid centered: expected True or False, got "
+                             f"{group['centered']!r}")
 
     def _update(self, group, state, x, g):
         alpha, eps, mu = group["alpha"], group["eps"], group["momentum"]
@@ -395,9 +398,11 @@ class RMSprop(Optimizer):
 
 def _check_betas(betas: Any) -> None:
     if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
-        raise ValueError(f"Invalid betas: expected a pair (beta1, beta2), got {betas!r}")
+        raise ValueError(
+            f"Invalid betas: expected a pair (beta1, beta2), got {betas!r}")
     for i, b in enumerate(betas):
-        _check_number(f"beta parameter at index {i} (betas[{i}])", b, 0.0, 1.0, hi_open=True)
+        _check_number(f"beta parameter at index {i} (betas[{i}])", b, 0.0, 1.0,
+                      hi_open=True)
 
 
 class Adam(Optimizer):
@@ -439,7 +444,8 @@ class Adam(Optimizer):
         _check_number("weight_decay", group["weight_decay"])
         for flag in ("amsgrad", "bias_correction"):
             if not isinstance(group[flag], bool):
-                raise ValueError(f"Invalid {flag}: expected True or False, got {group[flag]!r}")
+                raise ValueError(f"Invalid {flag}: expected True or False, got "
+                                 f"{group[flag]!r}")
 
     def _update(self, group, state, x, g):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
@@ -502,7 +508,8 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"expected a bpkit Optimizer, got {type(optimizer).__name__}")
+            raise TypeError(f"expected a bpkit Optimizer, got "
+                            f"{type(optimizer).__name__}")
         self.optimizer = optimizer
         if last_epoch != -1:
             raise ValueError("only last_epoch=-1 (a fresh schedule) is supported")
@@ -539,12 +546,13 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """lr = initial_lr * gamma ** (t // step_size): drop by `gamma` every `step_size`."""
+    """lr = initial_lr * gamma ** (t // step_size): times `gamma` every `step_size`."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         if isinstance(step_size, bool) or int(step_size) != step_size or step_size < 1:
-            raise ValueError(f"Invalid step_size: expected an integer >= 1, got {step_size!r}")
+            raise ValueError(f"Invalid step_size: expected an integer >= 1, got "
+                             f"{step_size!r}")
         _check_number("gamma", gamma)
         self.step_size, self.gamma = int(step_size), gamma
         super().__init__(optimizer, last_epoch)
@@ -556,7 +564,8 @@ class StepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """lr = initial_lr * gamma ** t."""
 
-    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, gamma: float,
+                 last_epoch: int = -1) -> None:
         _check_number("gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -595,8 +604,10 @@ class LinearLR(LRScheduler):
         if start_factor == 0:
             raise ValueError("Invalid start_factor: expected a number in (0, 1], got 0")
         _check_number("end_factor", end_factor, 0.0, 1.0)
-        if isinstance(total_iters, bool) or int(total_iters) != total_iters or total_iters < 1:
-            raise ValueError(f"Invalid total_iters: expected an integer >= 1, got {total_iters!r}")
+        if isinstance(total_iters,
+                      bool) or int(total_iters) != total_iters or total_iters < 1:
+            raise ValueError(f"Invalid total_iters: expected an integer >= 1, got "
+                             f"{total_iters!r}")
         self.start_factor, self.end_factor = start_factor, end_factor
         self.total_iters = int(total_iters)
         super().__init__(optimizer, last_epoch)
@@ -664,7 +675,8 @@ def clip_grad_norm_(
     _check_number("max_norm", max_norm)
     norm_type = float(norm_type)
     if not (norm_type > 0):
-        raise ValueError(f"Invalid norm_type: expected a number > 0 or inf, got {norm_type!r}")
+        raise ValueError(f"Invalid norm_type: expected a number > 0 or inf, got "
+                         f"{norm_type!r}")
     if not ps:
         return 0.0
     with np.errstate(all="ignore"):
@@ -843,14 +855,17 @@ def lr_range_test(
     _check_number("lr_min", lr_min)
     _check_number("lr_max", lr_max)
     if not 0 < lr_min < lr_max:
-        raise ValueError(f"need 0 < lr_min < lr_max, got lr_min={lr_min}, lr_max={lr_max}")
+        raise ValueError(f"need 0 < lr_min < lr_max, got lr_min={lr_min}, "
+                         f"lr_max={lr_max}")
     if isinstance(steps, bool) or int(steps) != steps or steps < 2:
         raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
     _check_number("smooth", smooth, 0.0, 1.0, hi_open=True)
     params = [p for g in optimizer.param_groups for p in g["params"]]
     if restore:
-        saved = [np.copy(p.data) if isinstance(p.data, np.ndarray) else p.data for p in params]
-        saved_state = copy.deepcopy([[s.state for s in slots] for slots in optimizer._slots])
+        saved = [np.copy(p.data) if isinstance(p.data,
+                                               np.ndarray) else p.data for p in params]
+        saved_state = copy.deepcopy(
+            [[s.state for s in slots] for slots in optimizer._slots])
         saved_lrs = [g["lr"] for g in optimizer.param_groups]
     grid = lr_min * (lr_max / lr_min) ** (np.arange(steps) / (steps - 1))
     lrs, losses, smoothed = [], [], []
@@ -894,7 +909,8 @@ def lr_range_test(
         )
     i_min = int(np.argmin(sm))
     # steepest fall of the smoothed loss against log(lr), before its minimum
-    slope = np.gradient(sm[: i_min + 1], np.log(lrs_a[: i_min + 1])) if i_min >= 2 else None
+    slope = np.gradient(sm[: i_min + 1],
+                        np.log(lrs_a[: i_min + 1])) if i_min >= 2 else None
     i_best = int(np.argmin(slope)) if slope is not None else i_min
     return LRRangeResult(lrs_a, np.array(losses), sm, float(lrs_a[i_best]),
                          float(lrs_a[i_min]), stopped)

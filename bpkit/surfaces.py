@@ -149,7 +149,8 @@ class Quadratic2D(Surface):
 
     log_contours = True
 
-    def __init__(self, condition: float = 10.0, angle: float = 0.0, L: float = 1.0) -> None:
+    def __init__(self, condition: float = 10.0, angle: float = 0.0,
+                 L: float = 1.0) -> None:
         if not (np.isfinite(condition) and condition >= 1):
             raise ValueError(f"condition must be a number >= 1, got {condition!r}")
         if not (np.isfinite(L) and L > 0):
@@ -177,7 +178,8 @@ class Quadratic2D(Surface):
         return w @ self.A  # A is symmetric
 
     def __repr__(self) -> str:
-        return f"Quadratic2D(condition={self.condition:g}, angle={self.angle:g}, L={self.L:g})"
+        return (f"Quadratic2D(condition={self.condition:g}, angle={self.angle:g}, "
+                f"L={self.L:g})")
 
 
 class Rosenbrock(Surface):
@@ -199,7 +201,8 @@ class Rosenbrock(Surface):
     def _grad(self, w):
         x, y = w[..., 0], w[..., 1]
         r = y - x**2
-        return np.stack([-2 * (self.a - x) - 4 * self.b * x * r, 2 * self.b * r], axis=-1)
+        return np.stack([-2 * (self.a - x) - 4 * self.b * x * r, 2 * self.b * r],
+                        axis=-1)
 
 
 class Beale(Surface):
@@ -275,7 +278,9 @@ class Saddle(Surface):
 
 
 class Ripples(Surface):
-    """A wide bowl with ripples: sum_i bowl/2 w_i^2 + amplitude (1 - cos(frequency w_i)).
+    """A wide bowl with ripples.
+
+    f(w) = sum_i bowl/2 w_i^2 + amplitude (1 - cos(frequency w_i)).
 
     The global minimum is the origin; the ripples add local minima on a grid
     around it (`local_minima`), deeper the nearer the centre.
@@ -285,14 +290,17 @@ class Ripples(Surface):
     minima = np.zeros((1, 2))
     log_contours = False
 
-    def __init__(self, bowl: float = 0.1, amplitude: float = 0.5, frequency: float = 2.0,
+    def __init__(self, bowl: float = 0.1, amplitude: float = 0.5,
+                 frequency: float = 2.0,
                  dim: int = 2) -> None:
-        for k, v in (("bowl", bowl), ("amplitude", amplitude), ("frequency", frequency)):
+        for k, v in (("bowl", bowl), ("amplitude", amplitude),
+                     ("frequency", frequency)):
             if not (np.isfinite(v) and v > 0):
                 raise ValueError(f"{k} must be a positive number, got {v!r}")
         if dim not in (1, 2):
             raise ValueError(f"dim must be 1 or 2, got {dim!r}")
-        self.bowl, self.amplitude, self.frequency = float(bowl), float(amplitude), float(frequency)
+        self.bowl, self.amplitude = float(bowl), float(amplitude)
+        self.frequency = float(frequency)
         self.dim = dim
         self.minima = np.zeros((1, dim))
         r = 6.0
@@ -331,7 +339,7 @@ class Ripples(Surface):
 
 
 class NoisyGradient(Surface):
-    """`surface`'s value, with N(0, (sigma^2 / batch_size) I) noise added to its gradient.
+    """`surface`'s value; its gradient plus N(0, (sigma^2 / batch_size) I) noise.
 
     A model of a mini-batch gradient: unbiased, with variance shrinking like
     1 / batch_size. Noise comes from `rng`, so runs are reproducible.
@@ -346,7 +354,8 @@ class NoisyGradient(Surface):
             )
         if not (np.isfinite(sigma) and sigma >= 0):
             raise ValueError(f"sigma must be a number >= 0, got {sigma!r}")
-        if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
+        if (isinstance(batch_size, bool) or int(batch_size) != batch_size
+                or batch_size < 1):
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         self.surface, self.sigma, self.rng = surface, float(sigma), rng
         self.batch_size = int(batch_size)
@@ -365,10 +374,12 @@ class NoisyGradient(Surface):
         return self.surface._value(w)
 
     def _grad(self, w):
-        return self.surface._grad(w) + self.noise_std * self.rng.standard_normal(w.shape)
+        noise = self.noise_std * self.rng.standard_normal(w.shape)
+        return self.surface._grad(w) + noise
 
     def __repr__(self) -> str:
-        return f"NoisyGradient({self.surface!r}, sigma={self.sigma:g}, batch_size={self.batch_size})"
+        return (f"NoisyGradient({self.surface!r}, sigma={self.sigma:g}, "
+                f"batch_size={self.batch_size})")
 
 
 SURFACES: dict[str, Callable[[], Surface]] = {

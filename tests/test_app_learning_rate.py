@@ -59,8 +59,8 @@ def test_hessian_by_differences_matches_rosenbrock_at_its_minimum():
 
 def test_critical_lr_on_rosenbrock_comes_from_the_hessian_at_the_minimum():
     m = LearningRateModel("Rosenbrock", lr=1e-3, steps=5)
-    assert m.critical_lr == pytest.approx(2 / np.linalg.eigvalsh([[802, -400], [-400, 200]])[-1],
-                                          rel=1e-5)
+    top = np.linalg.eigvalsh([[802, -400], [-400, 200]])[-1]
+    assert m.critical_lr == pytest.approx(2 / top, rel=1e-5)
 
 
 def test_classify_path_sees_oscillation():

@@ -43,7 +43,8 @@ def test_momentum_solution_is_accepted_and_matches_optim_sgd():
     [
         (lambda w, g, b, lr, mu, t: (w + lr * (mu * b + (1 - t) * g), mu * b + (1 - t) * g),
          "wrong sign"),
-        (lambda w, g, b, lr, mu, t: (w - lr * (mu * b + g), mu * b + g), "dampening is missing"),
+        (lambda w, g, b, lr, mu, t: (w - lr * (mu * b + g), mu * b + g),
+         "dampening is missing"),
         (lambda w, g, b, lr, mu, t: (w - lr * (mu * (1 - t) * b + g), mu * (1 - t) * b + g),
          "not the old velocity"),
         (lambda w, g, b, lr, mu, t: (w - lr * b, mu * b + (1 - t) * g), "old buffer"),

@@ -488,7 +488,8 @@ def test_same_optimizer_trains_scalar_mlp_and_vectorised_network(make):
     X = r.uniform(-1, 1, (16, 2))
     y = X[:, 0] * X[:, 1] + 0.5 * X[:, 0]
     mlp = MLP(2, [8, 1], rng=np.random.default_rng(1), activation="tanh")
-    net = Sequential(Linear(2, 8, np.random.default_rng(1)), ReLU(), Linear(8, 1, np.random.default_rng(2)))
+    net = Sequential(Linear(2, 8, np.random.default_rng(1)), ReLU(),
+                     Linear(8, 1, np.random.default_rng(2)))
     for model, closure in [(mlp, _scalar_mlp_closure(mlp, X, y)),
                            (net, _network_closure(net, X, y))]:
         res = train(closure, make(model.parameters()), 40)

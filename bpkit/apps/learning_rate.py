@@ -83,7 +83,8 @@ class LearningRateModel:
         self.condition = float(condition)
         self.surface = self._make_surface()
         s = self.surface
-        self.start = np.array(s.start if start is None else start, dtype=np.float64)[: s.dim]
+        self.start = np.array(s.start if start is None else start,
+                              dtype=np.float64)[: s.dim]
         if self.start.shape != (s.dim,):
             raise ValueError(f"start has shape {self.start.shape}, expected ({s.dim},)")
         self.run()
@@ -111,7 +112,8 @@ class LearningRateModel:
 
     @property
     def curvature(self) -> float:
-        """The largest curvature L: the bowl's, or the Hessian's at the nearest minimum."""
+        """The largest curvature L: the bowl's, or the Hessian's at the nearest
+        minimum."""
         s = self.surface
         if self.is_quadratic:
             return float(np.max(s.curvatures))
@@ -149,7 +151,8 @@ class LearningRateApp(AppView):
         self.model = model or LearningRateModel()
         m = self.model
         style = {"description_width": "95px"}
-        self.surface_dropdown = widgets.Dropdown(options=SURFACE_NAMES, value=m.surface_name,
+        self.surface_dropdown = widgets.Dropdown(options=SURFACE_NAMES,
+                                                 value=m.surface_name,
                                                  description="surface", style=style)
         self.lr_slider = widgets.FloatLogSlider(
             value=m.lr, base=10, min=-4, max=1, step=0.01, description="learning rate",
@@ -158,14 +161,18 @@ class LearningRateApp(AppView):
             value=m.condition, base=10, min=0, max=3, step=0.05,
             description="condition #", readout_format=".1f", style=style,
             continuous_update=False)  # each value redraws the contours: on release
-        self.x0_slider = widgets.FloatSlider(description="start w1", step=0.05, style=style)
-        self.y0_slider = widgets.FloatSlider(description="start w2", step=0.05, style=style)
+        self.x0_slider = widgets.FloatSlider(description="start w1", step=0.05,
+                                             style=style)
+        self.y0_slider = widgets.FloatSlider(description="start w2", step=0.05,
+                                             style=style)
         self.steps_slider = widgets.IntSlider(value=m.steps, min=1, max=300,
                                               description="steps", style=style)
         self._set_start_ranges(m.surface, m.start)
 
-        self.surface_dropdown.observe(self.handler(lambda c: self.set_surface()), names="value")
-        self.condition_slider.observe(self.handler(lambda c: self.set_surface(keep_start=True)),
+        self.surface_dropdown.observe(self.handler(lambda c: self.set_surface()),
+                                      names="value")
+        self.condition_slider.observe(
+            self.handler(lambda c: self.set_surface(keep_start=True)),
                                       names="value")
         for s in (self.lr_slider, self.x0_slider, self.y0_slider, self.steps_slider):
             s.observe(self.handler(lambda c: self.set_params()), names="value")
@@ -174,7 +181,8 @@ class LearningRateApp(AppView):
         self._draw_surface()
         self.widget = widgets.VBox([
             widgets.HBox([
-                widgets.VBox([self.surface_dropdown, self.lr_slider, self.condition_slider]),
+                widgets.VBox([self.surface_dropdown, self.lr_slider,
+                              self.condition_slider]),
                 widgets.VBox([self.x0_slider, self.y0_slider, self.steps_slider]),
             ]),
             self.status,
@@ -196,7 +204,8 @@ class LearningRateApp(AppView):
                     slider.disabled = False
                 else:
                     slider.disabled = True
-            self.condition_slider.disabled = self.surface_dropdown.value != "quadratic 2-D"
+            bowl = self.surface_dropdown.value == "quadratic 2-D"
+            self.condition_slider.disabled = not bowl
         finally:
             self._quiet = False
 
@@ -206,7 +215,7 @@ class LearningRateApp(AppView):
                                  self.steps_slider.value)
 
     def set_surface(self, keep_start: bool = False) -> None:
-        """A new surface (or condition number): new contours, the surface's own start."""
+        """A new surface or condition number: new contours, the surface's start."""
         start = self.model.start if keep_start else None
         self.model = self._model_from_widgets(start)
         self._set_start_ranges(self.model.surface, self.model.start)
@@ -224,13 +233,16 @@ class LearningRateApp(AppView):
     def _build_figure(self) -> None:
         self.ax_path, self.ax_loss = self.fig.subplots(
             1, 2, gridspec_kw={"width_ratios": [1.05, 1]})
-        (self.path_line,) = self.ax_path.plot([], [], "o-", color="tab:red", ms=3, lw=1.1,
+        (self.path_line,) = self.ax_path.plot([], [], "o-", color="tab:red", ms=3,
+                                              lw=1.1,
                                               zorder=3)
         (self.start_marker,) = self.ax_path.plot([], [], "s", color="k", ms=7, zorder=4)
         self.regime_text = self.ax_path.text(
             0.02, 0.97, "", transform=self.ax_path.transAxes, va="top", fontsize=11,
-            fontweight="bold", bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"))
-        (self.loss_line,) = self.ax_loss.semilogy([], [], "o-", color="tab:red", ms=2.5, lw=1)
+            fontweight="bold", bbox=dict(facecolor="white", alpha=0.8,
+                                         edgecolor="none"))
+        (self.loss_line,) = self.ax_loss.semilogy([], [], "o-", color="tab:red",
+                                                  ms=2.5, lw=1)
         ax = self.ax_loss
         ax.set_xlabel("step")
         ax.set_ylabel("loss - minimum (log scale)")
@@ -238,7 +250,8 @@ class LearningRateApp(AppView):
         ax.grid(True, alpha=0.3)
         ax.yaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
-        self.animate(self.path_line, self.start_marker, self.regime_text, self.loss_line)
+        self.animate(self.path_line, self.start_marker, self.regime_text,
+                     self.loss_line)
         self._artists: list = []
         self._limits = None
 
@@ -258,7 +271,8 @@ class LearningRateApp(AppView):
             ax.set_ylabel("loss")
         else:
             xx, yy, zz = s.grid(120)
-            cs = ax.contour(xx, yy, zz, levels=contour_levels(s, zz, 20), cmap="viridis",
+            cs = ax.contour(xx, yy, zz, levels=contour_levels(s, zz, 20),
+                            cmap="viridis",
                             linewidths=0.8)
             self._artists.append(cs)
             mins = np.asarray(s.minima)
@@ -277,7 +291,8 @@ class LearningRateApp(AppView):
         p, s = m.path, m.surface
         if s.dim == 1:
             reach = self.ax_path.get_xlim()[1]
-            if abs(m.start[0]) * 1.3 > reach or (reach > 1.5 and abs(m.start[0]) * 2.6 < reach):
+            w0 = abs(m.start[0])
+            if w0 * 1.3 > reach or (reach > 1.5 and w0 * 2.6 < reach):
                 self._draw_surface()
             w = p.points[:, 0]
             # points far off the plot would only squash the picture: clip for display

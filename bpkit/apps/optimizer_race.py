@@ -68,11 +68,13 @@ RACE_SURFACES: dict[str, Callable[[], Surface]] = {
 
 # a learning rate per optimizer that makes a good race on each surface
 DEFAULT_LRS: dict[str, dict[str, float]] = {
-    "Rosenbrock": dict(SGD=2e-3, momentum=1e-3, Nesterov=1e-3, Adagrad=0.3, RMSprop=0.01,
+    "Rosenbrock": dict(SGD=2e-3, momentum=1e-3, Nesterov=1e-3, Adagrad=0.3,
+                       RMSprop=0.01,
                        Adam=0.1, AdamW=0.1),
     "Beale": dict(SGD=0.03, momentum=0.003, Nesterov=0.003, Adagrad=1.0, RMSprop=0.1,
                   Adam=0.3, AdamW=0.3),
-    "Himmelblau": dict(SGD=0.01, momentum=0.003, Nesterov=0.003, Adagrad=0.3, RMSprop=0.03,
+    "Himmelblau": dict(SGD=0.01, momentum=0.003, Nesterov=0.003, Adagrad=0.3,
+                       RMSprop=0.03,
                        Adam=0.3, AdamW=0.3),
     "saddle": dict(SGD=0.1, momentum=0.03, Nesterov=0.03, Adagrad=0.3, RMSprop=0.03,
                    Adam=0.1, AdamW=0.1),
@@ -101,21 +103,26 @@ class Entry:
 class RaceModel:
     """Every enabled optimizer run for `steps` steps from `start` on one surface."""
 
-    def __init__(self, surface: str = "Rosenbrock", start: tuple[float, float] | None = None,
+    def __init__(self, surface: str = "Rosenbrock",
+                 start: tuple[float, float] | None = None,
                  steps: int = 300, entries: dict[str, Entry] | None = None) -> None:
         if surface not in RACE_SURFACES:
-            raise ValueError(f"surface must be one of {list(RACE_SURFACES)}, got {surface!r}")
+            raise ValueError(f"surface must be one of {list(RACE_SURFACES)}, got "
+                             f"{surface!r}")
         if isinstance(steps, bool) or int(steps) != steps or steps < 1:
             raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
         self.surface_name, self.steps = surface, int(steps)
         self.surface = RACE_SURFACES[surface]()
-        self.start = np.array(self.surface.start if start is None else start, dtype=np.float64)
+        self.start = np.array(self.surface.start if start is None else start,
+                              dtype=np.float64)
         if self.start.shape != (2,):
             raise ValueError(f"start has shape {self.start.shape}, expected (2,)")
-        self.entries = self.default_entries(surface) if entries is None else dict(entries)
+        self.entries = (self.default_entries(surface) if entries is None
+                        else dict(entries))
         unknown = set(self.entries) - set(RACERS)
         if unknown:
-            raise ValueError(f"unknown optimizer(s) {sorted(unknown)}; expected {list(RACERS)}")
+            raise ValueError(f"unknown optimizer(s) {sorted(unknown)}; expected "
+                             f"{list(RACERS)}")
         for name, e in self.entries.items():
             if not (math.isfinite(e.lr) and e.lr > 0):
                 raise ValueError(f"{name}: lr must be a positive number, got {e.lr!r}")
@@ -147,7 +154,7 @@ class RaceModel:
         self.run()
 
     def position(self, name: str, frame: int) -> np.ndarray:
-        """Where racer `name` is at step `frame` (its last point if it stopped earlier)."""
+        """Where racer `name` is at step `frame` (its last point if it stopped)."""
         pts = self.paths[name].points
         return pts[min(frame, len(pts) - 1)]
 
@@ -180,9 +187,11 @@ class OptimizerRaceApp(AppView):
         self.surface_dropdown = widgets.Dropdown(
             options=list(RACE_SURFACES), value=m.surface_name, description="surface",
             style=style, layout=widgets.Layout(width="330px"))
-        self.x0_slider = widgets.FloatSlider(description="start w1", step=0.05, style=style,
+        self.x0_slider = widgets.FloatSlider(description="start w1", step=0.05,
+                                             style=style,
                                              continuous_update=False)
-        self.y0_slider = widgets.FloatSlider(description="start w2", step=0.05, style=style,
+        self.y0_slider = widgets.FloatSlider(description="start w2", step=0.05,
+                                             style=style,
                                              continuous_update=False)
         self.steps_slider = widgets.IntSlider(value=m.steps, min=10, max=500, step=10,
                                               description="steps", style=style,
@@ -209,13 +218,17 @@ class OptimizerRaceApp(AppView):
                                        description=racer.beta_name or "-",
                                        disabled=racer.beta_name is None,
                                        style={"description_width": "70px"})
-            self.checkboxes[name], self.lr_sliders[name], self.beta_sliders[name] = cb, lr, beta
-            swatch = widgets.HTML(f"<span style='color:{_css(name)};font-size:18px'>&#9632;</span>")
+            self.checkboxes[name], self.lr_sliders[name] = cb, lr
+            self.beta_sliders[name] = beta
+            swatch = widgets.HTML(
+                f"<span style='color:{_css(name)};font-size:18px'>&#9632;</span>")
             rows.append(widgets.HBox([swatch, cb, lr, beta]))
             for w in (cb, lr, beta):
-                w.observe(self.handler(lambda c, n=name: self.set_racer(n)), names="value")
+                w.observe(self.handler(lambda c, n=name: self.set_racer(n)),
+                          names="value")
         self._set_start_ranges()
-        self.surface_dropdown.observe(self.handler(lambda c: self.set_surface()), names="value")
+        self.surface_dropdown.observe(self.handler(lambda c: self.set_surface()),
+                                      names="value")
         for s in (self.x0_slider, self.y0_slider, self.steps_slider):
             s.observe(self.handler(lambda c: self.set_race()), names="value")
         self.frame_slider.observe(self.handler(lambda c: self._quiet or self.redraw()),
@@ -270,7 +283,8 @@ class OptimizerRaceApp(AppView):
         if self._quiet:
             return
         start = (self.x0_slider.value, self.y0_slider.value)
-        self.model = RaceModel(self.surface_dropdown.value, start, self.steps_slider.value,
+        self.model = RaceModel(self.surface_dropdown.value, start,
+                               self.steps_slider.value,
                                self._entries_from_widgets())
         self._rewind()
 
@@ -301,10 +315,12 @@ class OptimizerRaceApp(AppView):
         self.lines, self.heads, self.curves = {}, {}, {}
         for name in RACERS:
             c = COLORS[name]
-            (self.lines[name],) = self.ax_path.plot([], [], "-", color=c, lw=1.6, zorder=3)
+            (self.lines[name],) = self.ax_path.plot([], [], "-", color=c, lw=1.6,
+                                                    zorder=3)
             (self.heads[name],) = self.ax_path.plot([], [], "o", color=c, mec="k", ms=7,
                                                     zorder=5, label=name)
-            (self.curves[name],) = self.ax_loss.semilogy([], [], color=c, lw=1.5, label=name)
+            (self.curves[name],) = self.ax_loss.semilogy([], [], color=c, lw=1.5,
+                                                         label=name)
         (self.start_marker,) = self.ax_path.plot([], [], "s", color="k", ms=7, zorder=4)
         self.frame_line = self.ax_loss.axvline(0, color="0.5", lw=0.8, ls=":")
         ax = self.ax_loss
@@ -313,7 +329,8 @@ class OptimizerRaceApp(AppView):
         ax.grid(True, alpha=0.3)
         ax.yaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
-        ax.legend(handles=list(self.curves.values()), fontsize=7, ncol=2, loc="lower left")
+        ax.legend(handles=list(self.curves.values()), fontsize=7, ncol=2,
+                  loc="lower left")
         self.animate(*self.lines.values(), *self.heads.values(), *self.curves.values(),
                      self.start_marker, self.frame_line)
         self._contours: list = []
@@ -338,7 +355,8 @@ class OptimizerRaceApp(AppView):
         cs = ax.contour(xx, yy, zz, levels=contour_levels(s, zz, 20), cmap="viridis",
                         linewidths=0.7, alpha=0.8)
         mins = np.asarray(s.minima)
-        self._contours = [cs, *ax.plot(mins[:, 0], mins[:, 1], "*", color="gold", mec="k",
+        self._contours = [cs, *ax.plot(mins[:, 0], mins[:, 1], "*", color="gold",
+                                       mec="k",
                                        ms=12, zorder=2)]
         ax.set_xlim(*s.bounds[0])
         ax.set_ylim(*s.bounds[1])
@@ -370,7 +388,8 @@ class OptimizerRaceApp(AppView):
                 parts.append(f"{name}: diverged at step {p.diverged_at}")
             else:
                 parts.append(f"{name}: {gap:.2e}")
-        self.status.value = f"<b>step {k}</b>, loss - minimum: " + " &middot; ".join(parts)
+        self.status.value = (f"<b>step {k}</b>, loss - minimum: "
+                             + " &middot; ".join(parts))
         self.render()
 
 

@@ -112,8 +112,8 @@ def check_max_stable_lr(max_stable_lr: Callable[[np.ndarray], float]) -> Feedbac
     ev = [np.linalg.eigvalsh(A) for A in As]
     want = [2 / e[-1] for e in ev]
     if np.allclose(vals, want, rtol=1e-6):
-        return correct(f"2 / lambda_max = {want[0]:.4g} for the first bowl: the steepest "
-                       "direction sets the limit")
+        return correct(f"2 / lambda_max = {want[0]:.4g} for the first bowl: the "
+                       "steepest direction sets the limit")
     if np.allclose(vals, [2 / e[0] for e in ev], rtol=1e-6):
         return hint("you used the smallest curvature: every direction must be stable, "
                     "and the steepest one breaks first, so use the largest eigenvalue")
@@ -127,8 +127,8 @@ def check_max_stable_lr(max_stable_lr: Callable[[np.ndarray], float]) -> Feedbac
     if np.allclose(vals, [2 / np.trace(A) for A in As], rtol=1e-6):
         return hint("the trace adds both curvatures; the limit comes from the largest "
                     "eigenvalue alone")
-    return hint(f"for the first bowl you give {vals[0]:.4g}, expected {want[0]:.4g}; each "
-                "eigen-direction multiplies its error by 1 - lr * lambda_i")
+    return hint(f"for the first bowl you give {vals[0]:.4g}, expected {want[0]:.4g}; "
+                "each eigen-direction multiplies its error by 1 - lr * lambda_i")
 
 
 # --------------------------------------------------------------- exercise 3
@@ -170,11 +170,12 @@ def check_cosine_lr(cosine_lr: Callable[[int, float, int, float], float]) -> Fee
         seq = CosineAnnealingLR(opt, T_max=8, eta_min=0.01).sequence(9)
         mine = [cosine_lr(t, 0.5, 8, 0.01) for t in range(9)]
         if np.allclose(mine, seq):
-            return correct("the same sequence as optim.CosineAnnealingLR (and PyTorch's)")
+            return correct("the same sequence as optim.CosineAnnealingLR (and "
+                           "PyTorch's)")
     for message, mistake in _COS_MISTAKES:
         if _same(cosine_lr, mistake, _COS_CASES):
             return hint(message)
     t, b, T, e = _COS_CASES[2]
-    return hint(f"cosine_lr({t}, {b}, {T}, {e}) gives {cosine_lr(t, b, T, e):.4g}, expected "
-                f"{_cos_ref(t, b, T, e):.4g}: lr = eta_min + (base_lr - eta_min) * "
-                "(1 + cos(pi t / T_max)) / 2")
+    return hint(f"cosine_lr({t}, {b}, {T}, {e}) gives {cosine_lr(t, b, T, e):.4g}, "
+                f"expected {_cos_ref(t, b, T, e):.4g}: lr = eta_min + "
+                "(base_lr - eta_min) * (1 + cos(pi t / T_max)) / 2")

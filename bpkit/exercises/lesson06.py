@@ -44,7 +44,8 @@ def _pair(out, what: str):
 
 
 def _close(a, b) -> bool:
-    return all(np.allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True) for x, y in zip(a, b))
+    return all(np.allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True)
+               for x, y in zip(a, b))
 
 
 _R = np.random.default_rng(20240506)
@@ -62,17 +63,19 @@ def _momentum_ref(w, g, b, lr, mu, tau):
 _MOMENTUM_MISTAKES = [
     ("the velocity is applied with the wrong sign: the step goes against the "
      "gradient, w <- w - lr * b",
-     lambda w, g, b, lr, mu, tau: (w + lr * (mu * b + (1 - tau) * g), mu * b + (1 - tau) * g)),
+     lambda w, g, b, lr, mu, tau: (w + lr * (mu * b + (1 - tau) * g),
+                                   mu * b + (1 - tau) * g)),
     ("the dampening is missing: the new gradient enters the buffer scaled by "
      "(1 - dampening), b <- momentum * b + (1 - dampening) * g",
      lambda w, g, b, lr, mu, tau: (w - lr * (mu * b + g), mu * b + g)),
     ("the dampening scales the new gradient, not the old velocity: "
      "b <- momentum * b + (1 - dampening) * g",
-     lambda w, g, b, lr, mu, tau: (w - lr * (mu * (1 - tau) * b + g), mu * (1 - tau) * b + g)),
+     lambda w, g, b, lr, mu, tau: (w - lr * (mu * (1 - tau) * b + g),
+                                   mu * (1 - tau) * b + g)),
     ("the update uses the old buffer: compute the new b first, then step with it",
      lambda w, g, b, lr, mu, tau: (w - lr * b, mu * b + (1 - tau) * g)),
-    ("that is the CS231n convention, v <- mu v - lr g and w <- w + v, with the lr inside "
-     "the velocity; PyTorch keeps it outside: b <- mu b + (1 - dampening) g, "
+    ("that is the CS231n convention, v <- mu v - lr g and w <- w + v, with the lr "
+     "inside the velocity; PyTorch keeps it outside: b <- mu b + (1 - dampening) g, "
      "w <- w - lr b (the same path only while lr never changes)",
      lambda w, g, b, lr, mu, tau: (w + (mu * b - lr * g), mu * b - lr * g)),
 ]
@@ -195,8 +198,8 @@ _ADAMW_MISTAKES = [
     ("that is Adam with L2: weight_decay * w went into the gradient, where Adam's "
      "normalisation divides it by sqrt(v^). AdamW shrinks the weights directly: "
      "w <- w - lr * weight_decay * w, then the Adam step on the plain gradient",
-     lambda w, g, m, v, t, lr, b1, b2, eps, wd: _adam_ref(w, g + wd * w, m, v, t, lr, b1,
-                                                          b2, eps)),
+     lambda w, g, m, v, t, lr, b1, b2, eps, wd: _adam_ref(w, g + wd * w, m, v, t, lr,
+                                                          b1, b2, eps)),
     ("the decay is scaled by the lr too: w <- w - lr * weight_decay * w "
      "(PyTorch's AdamW), not w - weight_decay * w",
      lambda w, g, m, v, t, lr, b1, b2, eps, wd: _adam_ref(w * (1 - wd), g, m, v, t, lr,
@@ -216,12 +219,13 @@ def check_adamw_step(adamw_step: Callable) -> Feedback:
     cases = [c + (wd,) for c, wd in zip(_adam_cases(), (0.1, 0.5, 2.0))]
     got = _call(adamw_step, *cases[0])
     if got is NOT_ATTEMPTED:
-        return not_attempted("adamw_step(w, g, m, v, t, lr, beta1, beta2, eps, weight_decay)")
+        return not_attempted("adamw_step(w, g, m, v, t, lr, beta1, beta2, eps, "
+                             "weight_decay)")
     _pair(got, "w_new, m_new, v_new")
     outs = [_pair(_call(adamw_step, *c), "w_new, m_new, v_new") for c in cases]
     if all(_close(o, _adamw_ref(*c)) for o, c in zip(outs, cases)):
-        return correct("decay first, w * (1 - lr * weight_decay), then Adam on the plain "
-                       "gradient: optim.AdamW's rule")
+        return correct("decay first, w * (1 - lr * weight_decay), then Adam on the "
+                       "plain gradient: optim.AdamW's rule")
     for message, mistake in _ADAMW_MISTAKES:
         if all(_close(o, mistake(*c)) for o, c in zip(outs, cases)):
             return hint(message)

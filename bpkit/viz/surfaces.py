@@ -44,7 +44,8 @@ def contour_levels(surface: Surface, zz: np.ndarray, n: int = 25) -> np.ndarray:
     return np.linspace(lo, hi, n)
 
 
-def plot_contours(ax, surface: Surface, bounds: tuple | None = None, resolution: int = 150,
+def plot_contours(ax, surface: Surface, bounds: tuple | None = None,
+                  resolution: int = 150,
                   levels: int | Sequence[float] = 25, cmap: str = "viridis",
                   show_minima: bool = True, filled: bool = False):
     """Draw `surface`'s contours on `ax` and mark its known minima with stars.
@@ -52,8 +53,8 @@ def plot_contours(ax, surface: Surface, bounds: tuple | None = None, resolution:
     Returns the contour set.
     """
     if surface.dim != 2:
-        raise ValueError(f"{surface.name} has {surface.dim} coordinate(s); contours need 2 "
-                         "(use plot_curve for a 1-D surface)")
+        raise ValueError(f"{surface.name} has {surface.dim} coordinate(s); contours "
+                         "need 2 (use plot_curve for a 1-D surface)")
     bounds = surface.bounds if bounds is None else bounds
     xx, yy, zz = surface.grid(resolution, bounds)
     lv = contour_levels(surface, zz, levels) if isinstance(levels, int) else levels
@@ -76,23 +77,27 @@ def plot_curve(ax, surface: Surface, bounds: tuple | None = None, resolution: in
                **kwargs: Any):
     """Draw a 1-D surface f(w) as a curve. Returns the Line2D."""
     if surface.dim != 1:
-        raise ValueError(f"{surface.name} is {surface.dim}-D; plot_curve needs a 1-D surface")
+        raise ValueError(f"{surface.name} is {surface.dim}-D; plot_curve needs a "
+                         "1-D surface")
     xs, zs = surface.grid(resolution, bounds)
-    (line,) = ax.plot(xs, zs, color=kwargs.pop("color", "0.35"), lw=kwargs.pop("lw", 1.5),
+    color, lw = kwargs.pop("color", "0.35"), kwargs.pop("lw", 1.5)
+    (line,) = ax.plot(xs, zs, color=color, lw=lw,
                       **kwargs)
     ax.set_xlabel("w")
     ax.set_ylabel("loss")
     return line
 
 
-def plot_path(ax, path: Path | np.ndarray, label: str | None = None, color: str | None = None,
+def plot_path(ax, path: Path | np.ndarray, label: str | None = None,
+              color: str | None = None,
               ms: float = 3.0, lw: float = 1.2, **kwargs: Any):
     """Draw an optimizer's path (a `Path`, or points (k, 2)) with a square at the start.
 
     Returns the Line2D of the path.
     """
     pts = path.points if isinstance(path, Path) else np.asarray(path)
-    (line,) = ax.plot(pts[:, 0], pts[:, 1], "o-", ms=ms, lw=lw, color=color, label=label,
+    (line,) = ax.plot(pts[:, 0], pts[:, 1], "o-", ms=ms, lw=lw, color=color,
+                      label=label,
                       **kwargs)
     ax.plot(pts[:1, 0], pts[:1, 1], "s", color="k", ms=6, zorder=5)
     return line
