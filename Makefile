@@ -48,5 +48,14 @@ notebooks: setup
 	$(BIN)/python -m jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=$(NBVAL_TIMEOUT) notebooks/[0-9]*.ipynb
 
+# lecture mode: the apps page (lecture/apps.ipynb) with Voila on 127.0.0.1:8866,
+# one app per screen, no code; more options with PRESENT_ARGS="--port 9000 --no-browser"
+present: setup
+	$(BIN)/python tools/present.py $(PRESENT_ARGS)
+
+# student copies: student/NN_*.ipynb, solutions replaced by stubs, outputs cleared
+student: setup
+	$(BIN)/python tools/student.py
+
 clean:
 	rm -rf $(VENV) artifacts student .pytest_cache

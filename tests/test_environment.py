@@ -65,3 +65,12 @@ def test_python_floor_is_the_same_in_both():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     floor = meta["requires-python"].removeprefix(">=")
     assert f"python>={floor}" in env["dependencies"]
+
+
+def test_binder_builds_from_this_file_with_jupyterlab_and_the_widgets():
+    # repo2docker ignores top-level files as soon as binder/ or .binder/ exists; it
+    # opens JupyterLab by default (the README badge's urlpath=lab/tree/... too)
+    assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists()
+    conda, pip = _conda_packages()
+    assert {"jupyterlab", "ipywidgets", "matplotlib", "voila"} <= conda
+    assert "-e ." in pip  # repo2docker then copies the repository before installing

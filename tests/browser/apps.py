@@ -78,6 +78,34 @@ def image_digest(img) -> str | None:
     return img.evaluate(_DIGEST_JS)
 
 
+# The kernel behind the page: JupyterLab's notebook session, or Voila's widget
+# manager. A watch armed before a key press is "done" once the page has seen the
+# kernel go busy and back to idle: the kernel has run the app's handler, and the
+# browser has applied the widget updates that came before that idle message.
+_KERNEL = """
+const a = window.jupyterapp;
+let k = null;
+if (a && a.widgetManager && a.widgetManager.kernel) k = a.widgetManager.kernel;
+else if (a && a.shell && a.shell.currentWidget && a.shell.currentWidget.sessionContext
+         && a.shell.currentWidget.sessionContext.session)
+  k = a.shell.currentWidget.sessionContext.session.kernel;
+"""
+_ARM_JS = "() => {" + _KERNEL + """
+  const old = window.__bpkitWatch;
+  if (old) old.kernel.statusChanged.disconnect(old.handler);
+  if (!k) { window.__bpkitWatch = null; return false; }
+  const watch = {kernel: k, busy: false, done: false};
+  watch.handler = (_, status) => {
+    if (status === 'busy') watch.busy = true;
+    else if (status === 'idle' && watch.busy) watch.done = true;
+  };
+  k.statusChanged.connect(watch.handler);
+  window.__bpkitWatch = watch;
+  return true;
+}"""
+_DONE_JS = "() => !!(window.__bpkitWatch && window.__bpkitWatch.done)"
+
+
 @dataclass
 class Response:
     control: str        # what was pressed, e.g. "slider 'input x' ArrowRight"
@@ -91,14 +119,26 @@ def _label(control) -> str:
     return text or "(no label)"
 
 
-def exercise_app(app, per_control: float = 8.0, final_wait: float = 60.0) -> Response:
+def _slider_position(control) -> tuple:
+    # aria-valuenow is rounded (a log slider's exponent to 0.1): add the readout
+    handle = control.locator(".noUi-handle").first
+    readout = control.locator(".widget-readout")
+    return (handle.get_attribute("aria-valuenow"),
+            readout.first.inner_text() if readout.count() else None)
+
+
+def exercise_app(
+    app, handled: float = 20.0, delivered: float = 1.5, final_wait: float = 60.0
+) -> Response:
     """Move a slider by keyboard (else press a button) until the app's plot changes.
 
     Sliders come first, in the order the app shows them, then buttons: a slider
-    such as "steps per second" may rightly not redraw anything. Each control gets
-    `per_control` seconds to change the image bytes before the next is tried;
-    a change that arrives later still counts, up to `final_wait`.
+    such as "steps per second" may rightly redraw nothing. After each key press
+    the page waits for the kernel to have handled it (busy, then idle, up to
+    `handled` s) and then up to `delivered` s for new image bytes before it tries
+    the next control. A change that arrives later still counts, up to `final_wait`.
     """
+    page = app.page
     img = app.locator("img.widget-image").first
     img.scroll_into_view_if_needed()
     before = image_digest(img)
@@ -109,44 +149,62 @@ def exercise_app(app, per_control: float = 8.0, final_wait: float = 60.0) -> Res
         now = image_digest(img)
         return now if now and now != before else None
 
-    sliders = app.locator(".widget-slider:not(.mod-disabled)")
+    def press(target, *keys) -> float:
+        """Press keys on `target`; wait until the kernel handled them. Start time."""
+        watched = page.evaluate(_ARM_JS)
+        t0 = time.monotonic()
+        for key in keys:
+            target.press(key)
+        if watched:
+            try:
+                wait_until(lambda: page.evaluate(_DONE_JS), handled,
+                           "the kernel to handle the key press", interval=0.05)
+            except TimeoutError:
+                pass  # no message went out, or a slow kernel: final_wait covers it
+        return t0
+
+    def responded(t0: float, wait: float):
+        try:
+            digest = wait_until(changed, wait, "a new image", interval=0.05)
+        except TimeoutError:
+            return None
+        return digest, time.monotonic() - t0
+
+    sliders = app.locator(".widget-slider:not(:has(.noUi-target[disabled]))")
     buttons = app.locator("button.jupyter-button:not([disabled])")
     controls = [("slider", sliders.nth(i)) for i in range(sliders.count())]
     controls += [("button", buttons.nth(i)) for i in range(buttons.count())]
     assert controls, "the app has neither a slider nor a button to operate"
     for kind, control in controls:
+        control.scroll_into_view_if_needed()
         if kind == "slider":
             handle = control.locator(".noUi-handle").first
-            handle.scroll_into_view_if_needed()
-            start = handle.get_attribute("aria-valuenow")
-            key = "ArrowRight"
-            handle.press(key)
-            if handle.get_attribute("aria-valuenow") == start:  # at the top end
-                key = "ArrowLeft"
-                handle.press(key)
-            name = f"slider '{_label(control)}' {key} ({start} -> "
-            name += f"{handle.get_attribute('aria-valuenow')})"
+            start = _slider_position(control)
+            name = f"slider '{_label(control)}' ArrowRight ({start[1]} -> "
+            t0 = press(handle, "ArrowRight")
+            got = responded(t0, delivered)
+            if got is None and _slider_position(control) == start:
+                # at the top of its range: come down instead (twice, in case the
+                # move was too small for the readout to show it)
+                name = f"slider '{_label(control)}' ArrowLeft x2 ({start[1]} -> "
+                t0 = press(handle, "ArrowLeft", "ArrowLeft")
+                got = responded(t0, delivered)
+            name += f"{_slider_position(control)[1]})"
         else:
-            control.scroll_into_view_if_needed()
-            control.focus()
-            control.press("Enter")  # a keyboard user's click
             name = f"button '{control.inner_text().strip()}' Enter"
+            control.focus()
+            t0 = press(control, "Enter")  # a keyboard user's click
+            got = responded(t0, delivered)
         tried.append(name)
-        t0 = time.monotonic()
-        try:
-            digest = wait_until(changed, per_control, "a new image", interval=0.1)
-            return Response(name, time.monotonic() - t0, digest)
-        except TimeoutError:
-            continue
-    t0 = time.monotonic()
-    try:
-        digest = wait_until(changed, final_wait, "a new image", interval=0.25)
-    except TimeoutError:
+        if got is not None:
+            return Response(name, got[1], got[0])
+    got = responded(time.monotonic(), final_wait)
+    if got is None:
         raise AssertionError(
             "the plot never changed after operating the app by keyboard; tried: "
             + "; ".join(tried)
-        ) from None
-    return Response(tried[-1] + " (or an earlier control)", time.monotonic() - t0, digest)
+        )
+    return Response(tried[-1] + " (or an earlier control)", got[1], got[0])
 
 
 def app_errors(app) -> str:
