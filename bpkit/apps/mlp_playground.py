@@ -163,7 +163,7 @@ class PlaygroundModel:
         text = (f"{head}, loss {self.losses[-1]:.3f}, train accuracy "
                 f"{100 * self.train_accuracy:.1f} %, test accuracy "
                 f"{100 * self.test_accuracy:.1f} %")
-        if self.losses[-1] > math.log(self.classes):
+        if self.losses[-1] > math.log(self.classes) + 0.01:
             text += (f" (worse than guessing, log {self.classes}: "
                      "lower the learning rate)")
         return text
