@@ -59,12 +59,28 @@ def test_unknown_setting_is_a_type_error():
         small_model().set(momentum=0.5)
 
 
-def test_a_huge_learning_rate_is_reported_not_warned_and_the_run_stops():
-    m = small_model(lr=3.0, steps=300)
+def test_a_huge_learning_rate_is_reported_not_warned():
+    m = small_model(lr=3.0, steps=300, activation="tanh")
     m.train()  # RuntimeWarnings are errors in this suite
     assert np.isfinite(m.losses).all()
-    assert m.diverged_at is not None or m.losses[-1] > math.log(3)
-    assert "lower the learning rate" in m.message
+    assert m.losses[-1] > math.log(3) + 0.01
+    assert "worse than guessing, log 3: lower the learning rate" in m.message
+
+
+def test_a_network_whose_relus_died_is_reported_as_stuck_at_chance():
+    m = PlaygroundModel(width=2, depth=2, activation="relu", steps=500)
+    m.train()
+    assert abs(m.losses[-1] - math.log(3)) < 1e-6
+    assert "stuck at chance, log 3: units may have died" in m.message
+
+
+def test_a_diverged_run_stops_and_says_so():
+    m = small_model(lr=1e6, steps=50, activation="tanh")
+    m.train()
+    assert m.diverged_at is not None and m.steps_done == m.diverged_at - 1
+    assert f"diverged at step {m.diverged_at}: lower the learning rate" in m.message
+    m.step(10)
+    assert m.steps_done == m.diverged_at - 1  # stays stopped
 
 
 def test_boundary_image_colours_each_region_by_its_predicted_class():

@@ -163,9 +163,13 @@ class PlaygroundModel:
         text = (f"{head}, loss {self.losses[-1]:.3f}, train accuracy "
                 f"{100 * self.train_accuracy:.1f} %, test accuracy "
                 f"{100 * self.test_accuracy:.1f} %")
-        if self.losses[-1] > math.log(self.classes) + 0.01:
+        chance = math.log(self.classes)  # the loss of predicting 1/C everywhere
+        if self.losses[-1] > chance + 0.01:
             text += (f" (worse than guessing, log {self.classes}: "
                      "lower the learning rate)")
+        elif abs(self.losses[-1] - chance) <= 0.01 and self.steps_done >= 100:
+            text += (f" (stuck at chance, log {self.classes}: units may have died; "
+                     "lower the learning rate or change the activation)")
         return text
 
 
