@@ -317,6 +317,11 @@ def rnn_forward(
     return h.transpose(1, 0, 2), RNNCache(x, h0, h, Wx, Wh, b, activation)
 
 
+def _batch_major(a: np.ndarray | None) -> np.ndarray | None:
+    """(T, N, ...) -> an (N, T, ...) view; None stays None."""
+    return None if a is None else a.transpose(1, 0, 2)
+
+
 def _chunks(T: int, chunk: int):
     """(start, stop) of blocks of `chunk` steps, last block first."""
     for stop in range(T, 0, -chunk):
@@ -342,13 +347,17 @@ def _weight_grads_(dWx, dWh, db, dX, x, h0, h, start, stop, dXh=None) -> None:
         dWh += hp.T @ dXh[1:].reshape(-1, Gh)
 
 
-def rnn_backward(dh: np.ndarray, cache: RNNCache, chunk: int | None = None) -> RNNGrads:
+def rnn_backward(
+    dh: np.ndarray, cache: RNNCache, chunk: int | None = None, need_dx: bool = True
+) -> RNNGrads:
     """Backprop through time over a whole sequence.
 
     Inputs: dh (N, T, H), dL/dh_t from the loss (or readout) at every step; the
     cache from `rnn_forward`. The gradient flowing back from later steps is
     added here: the total at step t is dh[:, t] + (what step t+1 sends back).
-    Returns: `RNNGrads(dx, dh0, dWx, dWh, db, dh_norms)`.
+    need_dx=False skips dx (no one needs the gradient of data): it saves the
+    (N, T, D) array and one product per chunk.
+    Returns: `RNNGrads(dx, dh0, dWx, dWh, db, dh_norms)` (dx None if not needed).
     """
     x, h0, h, Wx, Wh, b, activation = cache
     T, N, H = h.shape
@@ -356,7 +365,7 @@ def rnn_backward(dh: np.ndarray, cache: RNNCache, chunk: int | None = None) -> R
     _check_dh("rnn_backward", dh, N, T, H)
     dh = _as(dh, h.dtype).transpose(1, 0, 2)  # (T, N, H) view
     WhT, WxT = np.ascontiguousarray(Wh.T), np.ascontiguousarray(Wx.T)
-    dx = np.empty((T, N, x.shape[2]), h.dtype)
+    dx = np.empty((T, N, x.shape[2]), h.dtype) if need_dx else None
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
     norms = np.empty(T)
     buf = np.empty((min(chunk, T), N, H), h.dtype)  # dL/da for one chunk
@@ -368,9 +377,10 @@ def rnn_backward(dh: np.ndarray, cache: RNNCache, chunk: int | None = None) -> R
             norms[t] = math.sqrt(np.vdot(g, g))
             _act_backward(g, h[t], activation, out=da[t - start])
             dnext = da[t - start] @ WhT  # the BPTT recursion
-        np.matmul(da, WxT, out=dx[start:stop])
+        if need_dx:
+            np.matmul(da, WxT, out=dx[start:stop])
         _weight_grads_(dWx, dWh, db, da, x, h0, h, start, stop)
-    return RNNGrads(dx.transpose(1, 0, 2), dnext, dWx, dWh, db, norms)
+    return RNNGrads(_batch_major(dx), dnext, dWx, dWh, db, norms)
 
 
 # ---------------------------------------------------------------------- LSTM
@@ -476,14 +486,21 @@ def lstm_forward(
     N, T = _check_x("lstm_forward", x, D)
     _check_state("lstm_forward", "h0", h0, N, H)
     _check_state("lstm_forward", "c0", c0, N, H)
-    z = x.transpose(1, 0, 2) @ Wx  # (T, N, 4H), turned into gate values step by step
-    z += b
+    # sigmoid(a) = (1 + tanh(a / 2)) / 2: with the sigmoid gates' columns of the
+    # weights halved once, one tanh per step serves all four gates
+    half = np.where((np.arange(4 * H) // H) == 2, 1.0, 0.5).astype(dt)
+    z = x.transpose(1, 0, 2) @ (Wx * half)  # (T, N, 4H), turned into gate values
+    z += b * half
+    Wh_half = Wh * half
     h, c = np.empty((T, N, H), dt), np.empty((T, N, H), dt)
     h_prev, c_prev = h0, c0
     for t in range(T):
         zt = z[t]
-        zt += h_prev @ Wh
-        _lstm_gates_(zt, H)
+        zt += h_prev @ Wh_half
+        np.tanh(zt, out=zt)
+        for sig in (zt[:, : 2 * H], zt[:, 3 * H :]):  # i, f and o: (1 + tanh) / 2
+            sig += 1
+            sig *= 0.5
         np.multiply(zt[:, H : 2 * H], c_prev, out=c[t])  # f * c_prev
         c[t] += zt[:, :H] * zt[:, 2 * H : 3 * H]  # + i * g
         np.tanh(c[t], out=h[t])
@@ -492,7 +509,9 @@ def lstm_forward(
     return h.transpose(1, 0, 2), LSTMCache(x, h0, c0, z, c, h, Wx, Wh, b)
 
 
-def lstm_backward(dh: np.ndarray, cache: LSTMCache, chunk: int | None = None) -> LSTMGrads:
+def lstm_backward(
+    dh: np.ndarray, cache: LSTMCache, chunk: int | None = None, need_dx: bool = True
+) -> LSTMGrads:
     """BPTT through an LSTM. dh (N, T, H) is dL/dh_t from the loss at every step.
 
     The cell state carries the gradient back through dL/dc_{t-1} = dL/dc_t * f:
@@ -506,34 +525,42 @@ def lstm_backward(dh: np.ndarray, cache: LSTMCache, chunk: int | None = None) ->
     _check_dh("lstm_backward", dh, N, T, H)
     dh = _as(dh, h.dtype).transpose(1, 0, 2)
     WhT, WxT = np.ascontiguousarray(Wh.T), np.ascontiguousarray(Wx.T)
-    dx = np.empty((T, N, x.shape[2]), h.dtype)
+    dx = np.empty((T, N, x.shape[2]), h.dtype) if need_dx else None
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
     dh_norms, dc_norms = np.empty(T), np.empty(T)
     buf = np.empty((min(chunk, T), N, 4 * H), h.dtype)
     dh_next = np.zeros((N, H), h.dtype)
     dc_next = np.zeros((N, H), h.dtype)
     for start, stop in _chunks(T, chunk):
+        # the local derivatives of a whole chunk at once, into dz; the step loop
+        # below then only multiplies them by the incoming gradients
         dz = buf[: stop - start]
+        zc = z[start:stop]
+        i, f, g, o = (zc[..., k * H : (k + 1) * H] for k in range(4))
+        tc = np.tanh(c[start:stop])
+        c_prev = c[start - 1 : stop - 1] if start > 0 else np.concatenate(
+            [c0[None], c[: stop - 1]])
+        np.multiply(g, i * (1 - i), out=dz[..., :H])  # dc/d(input gate pre-act)
+        np.multiply(c_prev, f * (1 - f), out=dz[..., H : 2 * H])  # forget gate
+        np.multiply(i, 1 - g * g, out=dz[..., 2 * H : 3 * H])  # candidate
+        np.multiply(tc, o * (1 - o), out=dz[..., 3 * H :])  # dh/d(output gate pre-act)
+        dc_dh = o * (1 - tc * tc)  # (c, N, H): dh_t/dc_t through h = o tanh(c)
         for t in range(stop - 1, start - 1, -1):
             gh = dh[t] + dh_next  # dL/dh_t
             dh_norms[t] = math.sqrt(np.vdot(gh, gh))
-            zt, d = z[t], dz[t - start]
-            i, f, g, o = zt[:, :H], zt[:, H : 2 * H], zt[:, 2 * H : 3 * H], zt[:, 3 * H :]
-            tc = np.tanh(c[t])
-            d[:, 3 * H :] = gh * tc * o * (1 - o)  # output gate
-            gc = gh * o * (1 - tc * tc)
-            gc += dc_next  # dL/dc_t
+            gc = gh * dc_dh[t - start]
+            gc += dc_next  # dL/dc_t: through h_t, and from c_(t+1)
             dc_norms[t] = math.sqrt(np.vdot(gc, gc))
-            c_prev = c[t - 1] if t > 0 else c0
-            d[:, :H] = gc * g * i * (1 - i)  # input gate
-            d[:, H : 2 * H] = gc * c_prev * f * (1 - f)  # forget gate
-            d[:, 2 * H : 3 * H] = gc * i * (1 - g * g)  # candidate
-            dc_next = gc * f
+            d = dz[t - start]  # (N, 4H) -> dL/d(pre-activations) of step t
+            d[:, : 3 * H].reshape(N, 3, H)[...] *= gc[:, None, :]
+            d[:, 3 * H :] *= gh
+            dc_next = gc * z[t][:, H : 2 * H]  # the cell path: times f, nothing else
             dh_next = d @ WhT
-        np.matmul(dz, WxT, out=dx[start:stop])
+        if need_dx:
+            np.matmul(dz, WxT, out=dx[start:stop])
         _weight_grads_(dWx, dWh, db, dz, x, h0, h, start, stop)
     return LSTMGrads(
-        dx.transpose(1, 0, 2), dh_next, dc_next, dWx, dWh, db, dh_norms, dc_norms
+        _batch_major(dx), dh_next, dc_next, dWx, dWh, db, dh_norms, dc_norms
     )
 
 
@@ -605,7 +632,9 @@ def gru_forward(
     return h.transpose(1, 0, 2), GRUCache(x, h0, z, hn, h, Wx, Wh, bx, bh)
 
 
-def gru_backward(dh: np.ndarray, cache: GRUCache, chunk: int | None = None) -> GRUGrads:
+def gru_backward(
+    dh: np.ndarray, cache: GRUCache, chunk: int | None = None, need_dx: bool = True
+) -> GRUGrads:
     """BPTT through a GRU. dh (N, T, H) is dL/dh_t from the loss at every step.
 
     Returns: `GRUGrads(dx, dh0, dWx, dWh, dbx, dbh, dh_norms)`.
@@ -616,7 +645,7 @@ def gru_backward(dh: np.ndarray, cache: GRUCache, chunk: int | None = None) -> G
     _check_dh("gru_backward", dh, N, T, H)
     dh = _as(dh, h.dtype).transpose(1, 0, 2)
     WhT, WxT = np.ascontiguousarray(Wh.T), np.ascontiguousarray(Wx.T)
-    dx = np.empty((T, N, x.shape[2]), h.dtype)
+    dx = np.empty((T, N, x.shape[2]), h.dtype) if need_dx else None
     dWx, dWh = np.zeros_like(Wx), np.zeros_like(Wh)
     dbx, dbh = np.zeros_like(bx), np.zeros_like(bh)
     norms = np.empty(T)
@@ -639,10 +668,11 @@ def gru_backward(dh: np.ndarray, cache: GRUCache, chunk: int | None = None) -> G
             dhs[:, : 2 * H] = dxs[:, : 2 * H]
             dnext = dhs @ WhT
             dnext += g * u  # h = ... + u * h_prev
-        np.matmul(dzx, WxT, out=dx[start:stop])
+        if need_dx:
+            np.matmul(dzx, WxT, out=dx[start:stop])
         _weight_grads_(dWx, dWh, dbx, dzx, x, h0, h, start, stop, dXh=dzh)
         dbh += dzh.reshape(-1, 3 * H).sum(axis=0)
-    return GRUGrads(dx.transpose(1, 0, 2), dnext, dWx, dWh, dbx, dbh, norms)
+    return GRUGrads(_batch_major(dx), dnext, dWx, dWh, dbx, dbh, norms)
 
 
 # ------------------------------------------------------------------- layers
@@ -738,9 +768,9 @@ class RNN(_Recurrent):
         self._need_cache(self._cache)
         return self._cache.h[t].copy()
 
-    def backward(self, dh: np.ndarray) -> np.ndarray:
+    def backward(self, dh: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         self._need_cache(self._cache)
-        g = rnn_backward(dh, self._cache)
+        g = rnn_backward(dh, self._cache, need_dx=need_dx)
         self._cache = None
         self.Wx.grad += g.dWx
         self.Wh.grad += g.dWh
@@ -799,9 +829,9 @@ class LSTM(_Recurrent):
         self._need_cache(self._cache)
         return self._cache.h[t].copy(), self._cache.c[t].copy()
 
-    def backward(self, dh: np.ndarray) -> np.ndarray:
+    def backward(self, dh: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         self._need_cache(self._cache)
-        g = lstm_backward(dh, self._cache)
+        g = lstm_backward(dh, self._cache, need_dx=need_dx)
         self._cache = None
         self.Wx.grad += g.dWx
         self.Wh.grad += g.dWh
@@ -851,9 +881,9 @@ class GRU(_Recurrent):
         self._need_cache(self._cache)
         return self._cache.h[t].copy()
 
-    def backward(self, dh: np.ndarray) -> np.ndarray:
+    def backward(self, dh: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         self._need_cache(self._cache)
-        g = gru_backward(dh, self._cache)
+        g = gru_backward(dh, self._cache, need_dx=need_dx)
         self._cache = None
         for p, d in zip(self.parameters(), (g.dWx, g.dWh, g.dbx, g.dbh)):
             p.grad += d
@@ -1072,7 +1102,7 @@ def tbptt(
             dh = np.zeros(h.shape, h.dtype)
             dh[:, -1] = readout.backward(dout)
         if dh is not None:
-            cell.backward(dh)
+            cell.backward(dh, need_dx=False)  # the data needs no gradient
             norms[prev:stop] = cell.dh_norms[prev - w0 :]
             updates += 1
             if update is not None:

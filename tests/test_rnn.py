@@ -223,6 +223,24 @@ def test_the_backward_chunk_size_does_not_change_the_gradients(rng, chunk):
         np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_skipping_dx_leaves_the_other_gradients_unchanged(rng, kind):
+    N, T, D, H = 2, 6, 3, 4
+    x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
+    Wx, Wh, b = _weights(rng, D, H, {"rnn": 1, "lstm": 4, "gru": 3}[kind])
+    if kind == "rnn":
+        (_, cache), backward = rnn_forward(x, h0, Wx, Wh, b), rnn_backward
+    elif kind == "lstm":
+        (_, cache), backward = lstm_forward(x, h0, h0, Wx, Wh, b), lstm_backward
+    else:
+        (_, cache), backward = gru_forward(x, h0, Wx, Wh, b, b), gru_backward
+    dh = rng.standard_normal((N, T, H))
+    full, lean = backward(dh, cache), backward(dh, cache, need_dx=False)
+    assert lean.dx is None and full.dx.shape == x.shape
+    for a, b_ in zip(full[1:], lean[1:]):
+        assert np.array_equal(a, b_)
+
+
 def test_step_jacobian_matches_central_differences(rng):
     H, D = 5, 3
     Wx, Wh, b = _weights(rng, D, H, 1)
