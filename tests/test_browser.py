@@ -173,8 +173,11 @@ def _screenshot(page, target, path: Path) -> None:
         warnings.warn(f"no screenshot {path.name}: {err}", stacklevel=1)
 
 
-def _exercise_all(page, apps, where: str, after=None) -> list[str]:
-    """Operate every app by keyboard; return one line per app."""
+def _exercise_all(page, apps, where: str, after=None, shots: str | None = None) -> list[str]:
+    """Operate every app by keyboard; return one line per app.
+
+    With `shots`, each app is also saved as artifacts/browser/{shots}-app{N}.png.
+    """
     lines = []
     for i in range(apps.count()):
         app = apps.nth(i)
@@ -186,8 +189,14 @@ def _exercise_all(page, apps, where: str, after=None) -> list[str]:
         if after is not None:
             after()
         assert not app_errors(app), f"{where}, app {i + 1} shows an error:\n{app_errors(app)}"
-        lines.append(f"app {i + 1}: {response.control} -> new plot in "
-                     f"{response.seconds:.2f} s ({response.image.split()[1]})")
+        if shots:
+            _screenshot(page, app, ARTIFACTS / f"{shots}-app{i + 1}.png")
+        size = response.image.split()[1]
+        if response.seconds == 0.0:  # nothing to operate: rendering was the test
+            lines.append(f"app {i + 1}: {response.control}, rendered ({size})")
+        else:
+            lines.append(f"app {i + 1}: {response.control} -> new plot in "
+                         f"{response.seconds:.2f} s ({size})")
     return lines
 
 
@@ -218,7 +227,7 @@ def test_notebook_runs_all_and_every_app_responds_in_jupyterlab(notebook, lab, c
         assert not problems(page), f"{name}: " + "\n".join(problems(page))
         if _shows_an_app(notebook, _app_classes()):
             assert apps.count() >= 1, f"{name} builds an app, but none rendered"
-        lines = _exercise_all(page, apps, name,
+        lines = _exercise_all(page, apps, name, shots=f"lab-{notebook.stem}",
                               after=lambda: lab.wait_kernel_idle(name, 120))
         wait_widgets_rendered(page)
         assert not problems(page), f"{name}: " + "\n".join(problems(page))
