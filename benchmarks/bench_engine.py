@@ -24,22 +24,12 @@ from bpkit.data import make_moons  # noqa: E402
 from bpkit.nn import MLP  # noqa: E402
 
 
-def step_bpkit(model, X, y, lr=0.05):
-    scores = [model(list(map(float, x))) for x in X]
-    losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
-    data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = 1e-4 * sum(p * p for p in model.parameters())
-    total = data_loss + reg_loss
-    model.zero_grad()
-    total.backward()
-    for p in model.parameters():
-        p.data -= lr * p.grad
-    return total.data
+def train_step(model, X, y, wrap=float, lr=0.05):
+    """Micrograd's demo step: forward over all points, margin loss + L2, backward, SGD.
 
-
-def step_micrograd(model, X, y, lr=0.05):
-    inputs = [list(map(mg.Value, map(float, x))) for x in X]
-    scores = list(map(model, inputs))
+    `wrap` turns an input number into what the engine takes (bpkit takes floats).
+    """
+    scores = [model([wrap(float(v)) for v in x]) for x in X]
     losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
     data_loss = sum(losses) * (1.0 / len(losses))
     reg_loss = 1e-4 * sum(p * p for p in model.parameters())
@@ -62,14 +52,14 @@ def main(repeats: int = 5) -> None:
     # blocks of consecutive steps, alternated: each engine's own garbage is
     # collected inside its own steps (the cost of its design), never the other's
     for _ in range(3):
-        for step, model, times in (
-            (step_bpkit, ours, t_ours),
-            (step_micrograd, theirs, t_theirs),
+        for model, wrap, times in (
+            (ours, float, t_ours),
+            (theirs, mg.Value, t_theirs),
         ):
             gc.collect()
             for _ in range(repeats):
                 t0 = time.perf_counter()
-                step(model, X, y)
+                train_step(model, X, y, wrap)
                 times.append(time.perf_counter() - t0)
     a = statistics.median(t_ours) * 1e3
     b = statistics.median(t_theirs) * 1e3
