@@ -319,7 +319,7 @@ class TruncationModel:
 
     def cost(self, k: int, repeats: int = 2) -> tuple[int, float]:
         """(peak bytes, seconds per update) of truncated BPTT with k steps."""
-        _, peak = peak_memory(lambda: tbptt(self.net, self.x, self.y, k1=k))
+        _, peak = peak_memory(lambda: tbptt(self.net, self.x, self.y, k1=k), repeats=2)
         best = math.inf
         for _ in range(repeats):
             t0 = time.perf_counter()
