@@ -14,7 +14,9 @@ import ipywidgets as widgets
 __all__ = ["section"]
 
 
-def section(lesson: str, title: str, prompt: str, app, compact: bool = False) -> widgets.VBox:
+def section(
+    lesson: str, title: str, prompt: str, app, compact: bool = False
+) -> widgets.VBox:
     """Lay out lesson `lesson`'s app (an AppView or any widget) under a heading.
 
     The projector template enlarges the app as a whole (controls, figure and side
@@ -22,8 +24,9 @@ def section(lesson: str, title: str, prompt: str, app, compact: bool = False) ->
     less, for an app that is taller than it is wide.
     """
     heading = widgets.HTML(
-        f"<h2 class='bpkit-title'><span class='bpkit-lesson'>{html.escape(lesson)}</span>"
-        f" {html.escape(title)}</h2><p class='bpkit-prompt'>{html.escape(prompt)}</p>"
+        f"<h2 class='bpkit-title'>"
+        f"<span class='bpkit-lesson'>{html.escape(lesson)}</span> {html.escape(title)}"
+        f"</h2><p class='bpkit-prompt'>{html.escape(prompt)}</p>"
     )
     body = widgets.Box([getattr(app, "widget", app)])
     body.add_class("bpkit-app")

@@ -1,4 +1,4 @@
-"""Every notebook and every lecture app in a real browser: rendered, error-free, responsive.
+"""Every notebook and lecture app in a real browser: rendered, error-free, responsive.
 
 A widget that shows "Error displaying widget" or never loads is a broken lesson even
 when every Python test passes. These tests do what a learner and an instructor do:
@@ -41,7 +41,8 @@ ARTIFACTS = ROOT / "artifacts" / "browser"
 
 
 def _load_present():
-    spec = importlib.util.spec_from_file_location("present", ROOT / "tools" / "present.py")
+    path = ROOT / "tools" / "present.py"
+    spec = importlib.util.spec_from_file_location("present", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -55,7 +56,8 @@ def _skip_reason() -> str | None:
         return (f"browser tests skipped: no Chromium at {CHROMIUM} "
                 "(apt-get install chromium chromium-driver; .ci/run does this)")
     if importlib.util.find_spec("playwright") is None:
-        return "browser tests skipped: Playwright for Python is not installed (make setup)"
+        return ("browser tests skipped: Playwright for Python is not installed "
+                "(make setup)")
     return None
 
 
@@ -93,7 +95,8 @@ def _shows_an_app(path: Path, classes: set[str]) -> bool:
 
 def _lecture_lessons() -> list[str]:
     """The lesson numbers of the lecture page's sections, in page order."""
-    return [m for src in _code(LECTURE) for m in re.findall(r'section\(\s*"(\d\d)"', src)]
+    pattern = re.compile(r'section\(\s*"(\d\d)"')
+    return [m for src in _code(LECTURE) for m in pattern.findall(src)]
 
 
 def _lesson(path: Path) -> str:
@@ -153,7 +156,8 @@ def lab(workdir):
     from browser.servers import JupyterLab
 
     t0 = time.monotonic()
-    server = JupyterLab(ROOT / "notebooks", workdir / "lab", ARTIFACTS / "jupyterlab.log")
+    server = JupyterLab(ROOT / "notebooks", workdir / "lab",
+                        ARTIFACTS / "jupyterlab.log")
     _TIMINGS.append(f"jupyterlab server up: {time.monotonic() - t0:.1f} s")
     try:
         yield server
@@ -173,7 +177,9 @@ def _screenshot(page, target, path: Path) -> None:
         warnings.warn(f"no screenshot {path.name}: {err}", stacklevel=1)
 
 
-def _exercise_all(page, apps, where: str, after=None, shots: str | None = None) -> list[str]:
+def _exercise_all(
+    page, apps, where: str, after=None, shots: str | None = None
+) -> list[str]:
     """Operate every app by keyboard; return one line per app.
 
     With `shots`, each app is also saved as artifacts/browser/{shots}-app{N}.png.
@@ -184,11 +190,13 @@ def _exercise_all(page, apps, where: str, after=None, shots: str | None = None) 
         try:
             response = exercise_app(app)
         except AssertionError as err:
+            panel = app_errors(app) or "(empty)"
             raise AssertionError(f"{where}, app {i + 1}: {err}\n"
-                                 f"its error panel: {app_errors(app) or '(empty)'}") from None
+                                 f"its error panel: {panel}") from None
         if after is not None:
             after()
-        assert not app_errors(app), f"{where}, app {i + 1} shows an error:\n{app_errors(app)}"
+        assert not app_errors(app), (
+            f"{where}, app {i + 1} shows an error:\n{app_errors(app)}")
         if shots:
             _screenshot(page, app, ARTIFACTS / f"{shots}-app{i + 1}.png")
         size = response.image.split()[1]
@@ -204,7 +212,9 @@ def _exercise_all(page, apps, where: str, after=None, shots: str | None = None) 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 @pytest.mark.browser
 @pytest.mark.skipif(SKIP is not None, reason=SKIP or "")
-def test_notebook_runs_all_and_every_app_responds_in_jupyterlab(notebook, lab, chromium):
+def test_notebook_runs_all_and_every_app_responds_in_jupyterlab(
+    notebook, lab, chromium
+):
     from browser.lab import open_notebook, run_all
 
     name = notebook.name
@@ -232,7 +242,8 @@ def test_notebook_runs_all_and_every_app_responds_in_jupyterlab(notebook, lab, c
         wait_widgets_rendered(page)
         assert not problems(page), f"{name}: " + "\n".join(problems(page))
         _TIMINGS.append(
-            f"lab {notebook.stem}: open {t_open - t0:.1f} s, run all {t_run - t_open:.1f} s, "
+            f"lab {notebook.stem}: open {t_open - t0:.1f} s, "
+            f"run all {t_run - t_open:.1f} s, "
             f"apps {time.monotonic() - t_run:.1f} s; " + "; ".join(lines or ["no app"])
         )
     finally:
@@ -268,9 +279,11 @@ def test_lecture_page_renders_and_every_app_responds_in_voila(chromium, workdir)
         t_render = time.monotonic()
         wait_widgets_rendered(page)
         assert not problems(page), "lecture page: " + "\n".join(problems(page))
-        shown = [sections.nth(i).get_attribute("class") for i in range(sections.count())]
-        shown = [re.search(r"bpkit-lesson-(\d\d)", c).group(1) for c in shown]
-        assert shown == lessons, f"sections on the page {shown}, in the notebook {lessons}"
+        classes = [sections.nth(i).get_attribute("class")
+                   for i in range(sections.count())]
+        shown = [re.search(r"bpkit-lesson-(\d\d)", c).group(1) for c in classes]
+        assert shown == lessons, (
+            f"sections on the page {shown}, in the notebook {lessons}")
 
         # lecture layout: no code anywhere, type that reads from the back row
         text = page.inner_text("body")
@@ -290,12 +303,14 @@ def test_lecture_page_renders_and_every_app_responds_in_voila(chromium, workdir)
             assert section.locator("img.widget-image").count() == 1, \
                 f"section {lesson} should hold exactly one app"
             lines += [f"lesson {lesson} " + line
-                      for line in _exercise_all(page, section, f"lecture section {lesson}")]
+                      for line in _exercise_all(page, section,
+                                                f"lecture section {lesson}")]
             _screenshot(page, section, ARTIFACTS / f"voila-{lesson}.png")
         wait_widgets_rendered(page)
         assert not problems(page), "lecture page: " + "\n".join(problems(page))
         _TIMINGS.append(f"voila lecture page: rendered in {t_render - t0:.1f} s "
-                        f"(server start included), apps {time.monotonic() - t_render:.1f} s; "
+                        f"(server start included), "
+                        f"apps {time.monotonic() - t_render:.1f} s; "
                         + "; ".join(lines))
     finally:
         try:

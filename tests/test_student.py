@@ -28,7 +28,8 @@ CHECK_CALL = re.compile(r"(?<!def )(?<![\w.])(check_\w+)\s*\(")
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location("student", ROOT / "tools" / "student.py")
+    path = ROOT / "tools" / "student.py"
+    spec = importlib.util.spec_from_file_location("student", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -104,7 +105,8 @@ def test_unbalanced_markers_are_an_error_naming_the_line(source, problem):
 
 def test_markdown_solutions_become_nbgraders_answer_stub():
     nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("Why?\n\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION")
+        nbformat.v4.new_markdown_cell(
+            "Why?\n\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION")
     ])
     copy, n = student.student_notebook(nb)
     assert n == 1 and copy.cells[0].source == "Why?\n\nYOUR ANSWER HERE"
@@ -186,10 +188,13 @@ def test_student_copy_has_stubs_instead_of_solutions_and_no_outputs(notebook, co
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=ids)
-def test_student_copy_runs_and_every_check_says_not_attempted(notebook, executed, copies):
+def test_student_copy_runs_and_every_check_says_not_attempted(
+    notebook, executed, copies
+):
     result = executed[notebook.name]
     assert result.returncode == 0, (
-        f"the student copy of {notebook.name} fails to execute:\n{result.stderr[-3000:]}"
+        f"the student copy of {notebook.name} fails to execute:\n"
+        f"{result.stderr[-3000:]}"
     )
     nb = nbformat.read(copies / "run" / notebook.name, as_version=4)
     check_cells = [c for c in _code_cells(nb) if CHECK_CALL.search(c.source)]

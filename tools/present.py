@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-browser", action="store_true",
                         help="do not open a browser tab")
     parser.add_argument("voila_args", nargs="*",
-                        help="more Voila options, after --, e.g. -- --show_tracebacks=True")
+                        help="more Voila options after --, "
+                             "e.g. -- --show_tracebacks=True")
     args = parser.parse_args(argv)
     cmd, env = voila_command(args.port, not args.no_browser, tuple(args.voila_args))
     print(f"lecture mode: http://127.0.0.1:{args.port}/  (Ctrl-C to stop)", flush=True)

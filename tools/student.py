@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import re
 import sys
 from pathlib import Path
@@ -46,7 +47,8 @@ def strip_solutions(source: str, stub: str = CODE_STUB) -> tuple[str, int]:
         text = line.strip()
         if text.startswith(BEGIN):
             if inside:
-                raise ValueError(f"line {number}: {BEGIN} inside an open solution region")
+                raise ValueError(
+                    f"line {number}: {BEGIN} inside an open solution region")
             inside, regions = True, regions + 1
             indent = line[: len(line) - len(line.lstrip())]
             out += [indent + s for s in stub.splitlines()]
@@ -139,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "student",
                         help="folder for the student copies (default: student/)")
     parser.add_argument("--nbgrader", type=Path, metavar="DIR",
-                        help="also write nbgrader source copies (solution cells marked)")
+                        help="also write nbgrader source copies "
+                             "(solution cells marked)")
     args = parser.parse_args(argv)
     sources = args.notebooks or notebooks()
     if not sources:
@@ -150,9 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     for name, n in replaced.items():
-        print(f"{args.out / name}: {n} solution{'s' * (n != 1)} replaced by stubs")
+        shown = os.path.relpath(args.out / name)
+        print(f"{shown}: {n} solution{'s' * (n != 1)} replaced by stubs")
     if args.nbgrader is not None:
-        print(f"nbgrader source copies in {args.nbgrader}/")
+        print(f"nbgrader source copies in {os.path.relpath(args.nbgrader)}/")
     return 0
 
 

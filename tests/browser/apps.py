@@ -59,7 +59,7 @@ async (img) => {
 
 
 def problems(page) -> list[str]:
-    """Failures visible on the page: widget errors, error/stderr outputs, cell errors."""
+    """Failures shown on the page: widget errors, error/stderr outputs, cell errors."""
     return page.evaluate(_PROBLEMS_JS)
 
 

@@ -22,7 +22,7 @@ def free_port() -> int:
 
 
 def wait_until(condition, timeout: float, what: str, interval: float = 0.2):
-    """Poll `condition()` until it returns something truthy; TimeoutError naming `what`."""
+    """Poll `condition()` until it is truthy (and return it); TimeoutError otherwise."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -115,7 +115,9 @@ class Child:
                 f"log {self.log}:\n{self.log_tail()}"
             )
 
-    def wait_for_http(self, url: str, timeout: float, headers: dict | None = None) -> None:
+    def wait_for_http(
+        self, url: str, timeout: float, headers: dict | None = None
+    ) -> None:
         """Poll `url` until it answers 200, failing early if the process dies."""
 
         def answered() -> bool:

@@ -1,4 +1,4 @@
-"""JupyterLab and Voila servers for the browser tests, isolated from the user's setup."""
+"""JupyterLab and Voila servers for the browser tests, apart from the user's setup."""
 
 from __future__ import annotations
 
@@ -118,7 +118,8 @@ class JupyterLab:
         return f"{self.base}/lab/tree/{path}?reset&token={self.token}"
 
     def api(self, path: str, method: str = "GET"):
-        req = urllib.request.Request(f"{self.base}{path}", method=method, headers=self._auth)
+        req = urllib.request.Request(f"{self.base}{path}", method=method,
+                                     headers=self._auth)
         with urllib.request.urlopen(req, timeout=30) as resp:
             body = resp.read()
         return json.loads(body) if body else None
