@@ -129,17 +129,21 @@ def timing(repeats: int) -> None:
         for name, target in (("torch.nn.RNN", 0.6), ("torch hand loop", 0.5)):
             ratio = ours / med[name]
             verdict = "meets" if ratio <= target else "misses"
-            print(f"  bpkit / {name:<16s} {ratio:5.2f}x  ({verdict} the target <= {target}x)")
+            print(f"  bpkit / {name:<16s} {ratio:5.2f}x  "
+                  f"({verdict} the target <= {target}x)")
+        blas = os.environ.get("OPENBLAS_NUM_THREADS", "unset")
         print(f"  (torch threads: {torch.get_num_threads()}; "
-              f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')})")
+              f"OPENBLAS_NUM_THREADS={blas})")
     else:
         print("  torch not installed: no comparison")
 
 
 def memory() -> None:
-    print("\npeak memory (tracemalloc) of one iteration, MB; 'states' = N*T*H float32 "
-          "bytes the full pass stores; 'layer' = rnn_forward + rnn_backward alone")
-    print(f"  {'T':>5s} {'states':>8s} {'full':>8s} {'trunc k=20':>11s} {'layer/states':>13s}")
+    print("\npeak memory (tracemalloc) of one iteration, MB; 'states' = the N*T*H "
+          "float32 hidden states full BPTT stores; 'layer' = rnn_forward + "
+          "rnn_backward alone (no dx), the readout's (N, T, H) upstream gradient given")
+    print(f"  {'T':>5s} {'states':>8s} {'full':>8s} {'trunc k=20':>11s} "
+          f"{'layer/states':>13s}")
     full, trunc = numpy_step(), numpy_step(20)
     rng = np.random.default_rng(1)
     Wx = (rng.standard_normal((D, H)) / D**0.5).astype(np.float32)
@@ -151,9 +155,12 @@ def memory() -> None:
         h0 = np.zeros((N, H), np.float32)
         _, p_full = peak_memory(lambda: full(x, y))
         _, p_trunc = peak_memory(lambda: trunc(x, y))
-        _, p_layer = peak_memory(lambda: rnn_backward(dh, rnn_forward(x, h0, Wx, Wh, b)[1]))
+        _, p_layer = peak_memory(
+            lambda: rnn_backward(dh, rnn_forward(x, h0, Wx, Wh, b)[1], need_dx=False)
+        )
         states = N * T_ * H * 4
-        print(f"  {T_:5d} {states / 1e6:8.2f} {p_full / 1e6:8.2f} {p_trunc / 1e6:11.2f} "
+        print(f"  {T_:5d} {states / 1e6:8.2f} {p_full / 1e6:8.2f} "
+              f"{p_trunc / 1e6:11.2f} "
               f"{p_layer / states:13.2f}")
 
 

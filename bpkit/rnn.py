@@ -129,7 +129,9 @@ def _check_weights(who: str, Wx, Wh, b, gates: int) -> tuple[int, int]:
         raise _shape_error(who, "Wh", Wh.shape, f"(H, {G}H)")
     H = Wh.shape[0]
     if Wx.ndim != 2 or Wx.shape[1] != gates * H:
-        raise _shape_error(who, "Wx", Wx.shape, f"(D, {gates * H}) = (D, {G}H), H = {H}")
+        raise _shape_error(
+            who, "Wx", Wx.shape, f"(D, {gates * H}) = (D, {G}H), H = {H}"
+        )
     if b.shape != (gates * H,):
         raise _shape_error(who, "b", b.shape, f"({gates * H},) = ({G}H,), H = {H}")
     return Wx.shape[0], H
@@ -170,7 +172,9 @@ def _sigmoid_(a: np.ndarray) -> None:
     a *= 0.5
 
 
-def _act_backward(g: np.ndarray, h: np.ndarray, activation: str, out: np.ndarray) -> None:
+def _act_backward(
+    g: np.ndarray, h: np.ndarray, activation: str, out: np.ndarray
+) -> None:
     """out <- g * f'(a), with f' written through the output h = f(a)."""
     if activation == "tanh":
         np.multiply(h, h, out=out)  # tanh' = 1 - h^2
@@ -201,7 +205,9 @@ def with_spectral_radius(W: np.ndarray, radius: float) -> np.ndarray:
     return (W * (radius / rho)).astype(W.dtype)
 
 
-def step_jacobian(h_t: np.ndarray, Wh: np.ndarray, activation: str = "tanh") -> np.ndarray:
+def step_jacobian(
+    h_t: np.ndarray, Wh: np.ndarray, activation: str = "tanh"
+) -> np.ndarray:
     """The Jacobian dh_t/dh_{t-1} of one RNN step, for one example.
 
     Inputs: h_t (H,) the step's output; Wh (H, H).
@@ -329,7 +335,7 @@ def _chunks(T: int, chunk: int):
 
 
 def _weight_grads_(dWx, dWh, db, dX, x, h0, h, start, stop, dXh=None) -> None:
-    """Add one chunk's weight gradients: dWx += x^T dX, dWh += h_prev^T dXh, db += sum dX.
+    """Add a chunk's weight gradients: dWx += x^T dX, dWh += h_prev^T dXh, db += sum.
 
     dX (c, N, G) are dL/d(pre-activations) of steps start..stop-1, dXh the part
     that meets Wh (defaults to dX). One product per chunk, not one per step.
@@ -386,7 +392,7 @@ def rnn_backward(
 # ---------------------------------------------------------------------- LSTM
 # gates in PyTorch's order: input i, forget f, cell candidate g, output o
 def _lstm_gates_(z: np.ndarray, H: int) -> None:
-    """Pre-activations (..., 4H) -> gate values, in place: sigmoid, sigmoid, tanh, sigmoid."""
+    """Pre-activations (..., 4H) -> gate values i, f, g, o, in place."""
     _sigmoid_(z[..., : 2 * H])
     np.tanh(z[..., 2 * H : 3 * H], out=z[..., 2 * H : 3 * H])
     _sigmoid_(z[..., 3 * H :])
@@ -815,13 +821,16 @@ class LSTM(_Recurrent):
 
     def forward(self, x: np.ndarray, state: tuple | None = None) -> np.ndarray:
         x = np.asarray(x)
-        if state is not None and not (isinstance(state, (tuple, list)) and len(state) == 2):
+        pair = isinstance(state, (tuple, list)) and len(state) == 2
+        if state is not None and not pair:
             raise ValueError(
                 f"LSTM: state must be a pair (h0, c0) of (N, H) arrays, got "
                 f"{type(state).__name__} {np.shape(state)}"
             )
         h0, c0 = self.initial_state(x.shape[0]) if state is None else state
-        h, self._cache = lstm_forward(x, h0, c0, self.Wx.data, self.Wh.data, self.b.data)
+        h, self._cache = lstm_forward(
+            x, h0, c0, self.Wx.data, self.Wh.data, self.b.data
+        )
         self.state = self.state_at(-1)
         return h
 
@@ -836,7 +845,8 @@ class LSTM(_Recurrent):
         self.Wx.grad += g.dWx
         self.Wh.grad += g.dWh
         self.b.grad += g.db
-        self.dstate0, self.dh_norms, self.dc_norms = (g.dh0, g.dc0), g.dh_norms, g.dc_norms
+        self.dstate0 = (g.dh0, g.dc0)
+        self.dh_norms, self.dc_norms = g.dh_norms, g.dc_norms
         return g.dx
 
 
@@ -920,7 +930,8 @@ class TemporalLinear(Linear):
         N, T, H = x.shape
         if dout.shape != (N, T, self.out_features):
             raise _shape_error(
-                "TemporalLinear.backward", "dout", dout.shape, f"{(N, T, self.out_features)}"
+                "TemporalLinear.backward", "dout", dout.shape,
+                f"{(N, T, self.out_features)}",
             )
         # time-major flattening is free for the cells' (transposed) outputs
         xf = x.transpose(1, 0, 2).reshape(-1, H)  # (T*N, H)
@@ -939,11 +950,15 @@ def sequence_mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarra
     """
     pred, target = np.asarray(pred), np.asarray(target)
     if pred.shape != target.shape:
-        raise _shape_error("sequence_mse", "target", target.shape, f"{pred.shape} (pred's)")
+        raise _shape_error(
+            "sequence_mse", "target", target.shape, f"{pred.shape} (pred's)"
+        )
     return _losses.mse_loss(pred, target)
 
 
-def sequence_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+def sequence_cross_entropy(
+    scores: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray]:
     """Softmax cross-entropy averaged over every step.
 
     Inputs: scores (N, T, C) with y (N, T) integer labels; or (N, C) with y (N,).
@@ -952,7 +967,8 @@ def sequence_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np
     scores, y = np.asarray(scores), np.asarray(y)
     if y.shape != scores.shape[:-1]:
         raise _shape_error(
-            "sequence_cross_entropy", "y", y.shape, f"{scores.shape[:-1]} (scores without C)"
+            "sequence_cross_entropy", "y", y.shape,
+            f"{scores.shape[:-1]} (scores without C)",
         )
     C = scores.shape[-1]
     loss, d = _losses.softmax_cross_entropy(scores.reshape(-1, C), y.reshape(-1))
@@ -996,7 +1012,7 @@ class SequenceModel:
             p.zero_grad()
 
     def forward(self, x: np.ndarray, state: Any = None) -> np.ndarray:
-        """Outputs (N, T, O), or (N, O) for many-to-one; `self.cell.state` is the end state."""
+        """Outputs (N, T, O), or (N, O) for many-to-one; cell.state is the end state."""
         h = self.cell.forward(x, state)
         return self.readout.forward(h[:, -1] if self.many_to_one else h)
 
@@ -1064,7 +1080,9 @@ def tbptt(
         if int(k) != k or k < 1:
             raise ValueError(f"{name} must be a positive integer, got {k!r}")
     if k2 < k1:
-        raise ValueError(f"k2 = {k2} < k1 = {k1}: every step's loss must be backpropagated")
+        raise ValueError(
+            f"k2 = {k2} < k1 = {k1}: every step's loss must be backpropagated"
+        )
     if average not in ("sequence", "chunk"):
         raise ValueError(f"average must be 'sequence' or 'chunk', got {average!r}")
     k1, k2 = min(int(k1), T), min(int(k2), T)

@@ -171,11 +171,12 @@ class CharVocab:
         return len(self.chars)
 
     def encode(self, text: str) -> np.ndarray:
-        """(len(text),) int64 ids; a character outside the vocabulary is a ValueError."""
+        """(len(text),) int64 ids; a character not in the vocabulary is a ValueError."""
         try:
             return np.array([self.index[c] for c in text], dtype=np.int64)
         except KeyError as e:
-            raise ValueError(f"character {e.args[0]!r} is not in the vocabulary") from None
+            msg = f"character {e.args[0]!r} is not in the vocabulary"
+            raise ValueError(msg) from None
 
     def decode(self, ids: Sequence[int]) -> str:
         return "".join(self.chars[int(i)] for i in ids)
@@ -207,7 +208,9 @@ def char_batches(
     ids = np.asarray(ids)
     n, T = _check_int("n", n, 1), _check_int("T", T, 1)
     if ids.ndim != 1 or ids.size < T + 1:
-        raise ValueError(f"ids has shape {ids.shape}, expected (L,) with L >= T + 1 = {T + 1}")
+        raise ValueError(
+            f"ids has shape {ids.shape}, expected (L,) with L >= T + 1 = {T + 1}"
+        )
     starts = rng.integers(0, ids.size - T, n)
     idx = starts[:, None] + np.arange(T + 1)  # (n, T + 1)
     windows = ids[idx]

@@ -32,7 +32,8 @@ def test_tanh_gradient_vanishes_below_radius_one_and_explodes_well_above():
 def test_heatmap_columns_are_the_first_sequences_gradient():
     m = GradientOverTimeModel(radius=1.1, T=40, batch=1)
     assert m.unit_grads.shape == (m.hidden, 40)
-    np.testing.assert_allclose(np.linalg.norm(m.unit_grads, axis=0), m.norms, rtol=1e-10)
+    columns = np.linalg.norm(m.unit_grads, axis=0)
+    np.testing.assert_allclose(columns, m.norms, rtol=1e-10)
 
 
 def test_gradient_model_rejects_bad_parameters():

@@ -55,7 +55,8 @@ def draw_unrolled_rnn(ax, T: int = 4, backward: bool = True) -> None:
     ax.axis("off")
 
     def node(x, y, text, fc="white"):
-        ax.text(x, y, text, ha="center", va="center", fontsize=11, bbox={**box, "fc": fc})
+        ax.text(x, y, text, ha="center", va="center", fontsize=11,
+                bbox={**box, "fc": fc})
 
     def arrow(a, b, color="0.25", ls="-", rad=0.0, text=None, dx=0.0, dy=0.0):
         ax.annotate("", xy=b, xytext=a, arrowprops=dict(
@@ -120,7 +121,9 @@ class GradientOverTimeModel:
                 raise TypeError(f"unknown parameter {name!r}")
             setattr(self, name, value)
         if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+            raise ValueError(
+                f"activation must be one of {ACTIVATIONS}, got {self.activation!r}"
+            )
         if not 1 <= int(self.T) <= self.max_T:
             raise ValueError(f"T must be in 1..{self.max_T}, got {self.T}")
         if self.radius <= 0 or self.input_scale < 0:
@@ -173,7 +176,8 @@ class GradientOverTimeModel:
         back = self.T - 1
         return (
             f"{self.activation}, radius {self.radius:.2f}, T = {self.T}: "
-            f"||dL/dh|| {back} steps back = {self.norms[-1]:.1e} x its value at the loss; "
+            f"||dL/dh|| {back} steps back = {self.norms[-1]:.1e} x its value at "
+            "the loss; "
             f"factor per step over 20 steps {self.factor_per_step():.3f} "
             f"(mean |h| = {self.mean_abs_h:.2f})"
         )
@@ -216,7 +220,8 @@ class GradientOverTimeApp(AppView):
     def set_params(self) -> None:
         self.model.set(
             radius=self.radius_slider.value, T=self.length_slider.value,
-            input_scale=self.input_slider.value, activation=self.activation_dropdown.value,
+            input_scale=self.input_slider.value,
+            activation=self.activation_dropdown.value,
         )
         self.redraw()
 
@@ -253,7 +258,8 @@ class GradientOverTimeApp(AppView):
         lo, hi = 10.0**-_LOG_LIMIT, 10.0**_LOG_LIMIT
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             self.norm_line.set_data(lags, np.clip(m.norms, lo, hi))
-            self.ref_line.set_data(lags, np.clip(m.radius ** lags.astype(float), lo, hi))
+            ref = m.radius ** lags.astype(float)
+            self.ref_line.set_data(lags, np.clip(ref, lo, hi))
             self.heat.set_data(np.clip(np.log10(m.unit_grads), -30, 30))
         self.heat.set_extent((-0.5, m.T - 0.5, -0.5, m.hidden - 0.5))
         span = next(s for s in (25, 50, 100, 200, 400, 10**9) if s >= m.T)
@@ -311,7 +317,7 @@ class TruncationModel:
         return grad_vector(self.net.cell.parameters())
 
     def compare(self, k: int) -> tuple[float, float, float]:
-        """(cosine similarity, norm ratio, relative error) of the k-truncated gradient."""
+        """(cosine similarity, norm ratio, relative error) of the k-truncated grad."""
         g = self._grad(k)
         nf, ng = np.linalg.norm(self.full), np.linalg.norm(g)
         cos = float(g @ self.full / (ng * nf)) if ng > 0 else 0.0
@@ -369,7 +375,7 @@ class TruncationModel:
 
 
 class TruncationApp(AppView):
-    """A slider for k (and the spectral radius); similarity, memory and time against k."""
+    """A slider for k (and the spectral radius); similarity, memory, time against k."""
 
     def __init__(self, model: TruncationModel | None = None) -> None:
         super().__init__(figsize=(10, 3.6))
@@ -415,8 +421,8 @@ class TruncationApp(AppView):
         ax.legend(loc="lower right", fontsize=8)
         ax.grid(True, alpha=0.3)
         ax2 = self.ax_cost
-        (self.mem_line,) = ax2.semilogx(m.ks, m.peaks / 1e3, "o-", ms=3, color="tab:green",
-                                        label="peak memory (kB)")
+        (self.mem_line,) = ax2.semilogx(m.ks, m.peaks / 1e3, "o-", ms=3,
+                                        color="tab:green", label="peak memory (kB)")
         ax2.set_ylim(0, 1.1 * m.peaks.max() / 1e3)
         ax2.set_xlim(0.8, m.T * 1.25)
         ax2.set_xlabel("truncation k")

@@ -15,7 +15,7 @@ _NAMES = ("dx", "dh_prev", "dWx", "dWh", "db")
 
 
 def _step_case(seed: int = 0):
-    """One RNN step with N, D, H all different, so a wrong product shows in the shape."""
+    """One RNN step with N, D, H all different: a wrong product shows in the shape."""
     rng = np.random.default_rng(seed)
     N, D, H = 3, 4, 5
     x, h_prev = rng.standard_normal((N, D)), rng.standard_normal((N, H))
@@ -60,7 +60,8 @@ def check_rnn_step_backward(
                     "multiply dh by tanh'(a) = 1 - h**2, giving da = dL/da")
     wrong_step = dh * (1 - h_prev**2)
     if _close(got[3], h_prev.T @ wrong_step) or _close(got[2], x.T @ wrong_step):
-        return hint("tanh' belongs to this step's output: use 1 - h**2, not 1 - h_prev**2")
+        return hint("tanh' belongs to this step's output: use 1 - h**2, "
+                    "not 1 - h_prev**2")
     sig = dh * h * (1 - h)
     if _close(got[3], h_prev.T @ sig) or _close(got[2], x.T @ sig):
         return hint("h * (1 - h) is the sigmoid's derivative; tanh's is 1 - h**2")
@@ -68,16 +69,18 @@ def check_rnn_step_backward(
     if "dWh" in wrong:
         if _close(got[3], da.T @ h_prev):
             return hint("dWh is transposed: h_prev @ Wh needs dWh = h_prev.T @ da, "
-                        "(H, N) @ (N, H), so that dWh[i, j] pairs h_prev[:, i] with da[:, j]")
+                        "(H, N) @ (N, H), so that dWh[i, j] pairs h_prev[:, i] "
+                        "with da[:, j]")
         if _close(got[3], h.T @ da):
             return hint("dWh pairs da with the state that *entered* the step: "
                         "h_prev.T @ da, not h.T @ da")
-        return hint(f"dWh is wrong (other gradients: "
-                    f"{', '.join(n for n in _NAMES if n not in wrong) or 'none'} correct); "
+        right = ", ".join(n for n in _NAMES if n not in wrong) or "none"
+        return hint(f"dWh is wrong (other gradients: {right} correct); "
                     "Wh multiplies h_prev, so dWh = h_prev.T @ da")
     if "dh_prev" in wrong:
         if _close(got[1], da @ Wh):
-            return hint("dh_prev goes back through Wh transposed: da @ Wh.T, not da @ Wh")
+            return hint("dh_prev goes back through Wh transposed: da @ Wh.T, "
+                        "not da @ Wh")
         if _close(got[1], dh @ Wh.T):
             return hint("dh_prev skips the tanh derivative: it is da @ Wh.T with "
                         "da = dh * (1 - h**2), the same da as the weight gradients use")
@@ -96,7 +99,9 @@ def _jacobian_case(seed: int = 1):
     return h, Wh
 
 
-def check_step_jacobian(jacobian: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
+def check_step_jacobian(
+    jacobian: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> Feedback:
     """`jacobian(h_t, Wh)` -> J (H, H), J[i, j] = d h_t[i] / d h_{t-1}[j], one example.
 
     The step is h_t = tanh(h_{t-1} @ Wh + x_t @ Wx + b), with row vectors.
@@ -112,8 +117,9 @@ def check_step_jacobian(jacobian: Callable[[np.ndarray, np.ndarray], np.ndarray]
                     "output unit, one column per unit of h_{t-1}")
     if _close(got, want):
         rho = np.max(np.abs(np.linalg.eigvals(want)))
+        rho_wh = np.max(np.abs(np.linalg.eigvals(Wh)))
         return correct(f"J = diag(1 - h**2) @ Wh.T; here its spectral radius is "
-                       f"{rho:.3f}, that of Wh {np.max(np.abs(np.linalg.eigvals(Wh))):.3f}")
+                       f"{rho:.3f}, that of Wh {rho_wh:.3f}")
     d = 1 - h**2
     mistakes = [
         (Wh.T, "the tanh derivative is missing: each row i is scaled by 1 - h_t[i]**2"),
@@ -159,7 +165,8 @@ def check_tbptt_windows(
     if got is NOT_ATTEMPTED:
         return not_attempted("windows(T, k1, k2)")
     try:
-        results = {c: [tuple(int(v) for v in w) for w in windows(*c)] for c in _WINDOW_CASES}
+        results = {c: [tuple(int(v) for v in w) for w in windows(*c)]
+                   for c in _WINDOW_CASES}
     except (TypeError, ValueError):
         return hint("return a list of (w0, start, stop) triples of integers")
     for (T, k1, k2), res in results.items():
@@ -175,9 +182,11 @@ def check_tbptt_windows(
         if len(res) == len(want) and all(r[1:] == w[1:] for r, w in zip(res, want)):
             if all(r[0] == max(r[2] - k2, 0) for r in res):
                 return hint(f"w0 counts k2 steps back from the end of the chunk; here "
-                            f"the window reaches k2 - k1 steps before the chunk's start "
+                            f"the window reaches k2 - k1 steps before the chunk's "
+                            f"start "
                             f"(they differ for the last, shorter chunk) ({case})")
-            return hint(f"the windows' starts w0 are off ({case}): w0 = start - (k2 - k1)")
+            return hint(f"the windows' starts w0 are off ({case}): "
+                        "w0 = start - (k2 - k1)")
         if len(res) == len(want) and all(r[2] == w[2] + 1 for r, w in zip(res, want)):
             return hint(f"stop is exclusive: a chunk of k1 steps from `start` stops at "
                         f"start + k1 ({case})")
