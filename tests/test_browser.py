@@ -170,8 +170,9 @@ def _screenshot(page, target, path: Path) -> None:
     try:
         if target is not None:
             target.evaluate("e => e.scrollIntoView({block: 'start'})")
-        else:
-            page.evaluate("() => window.scrollTo(0, 0)")
+        else:  # the first cell: in Lab and Voila the scrolling element differs
+            page.evaluate("() => { const c = document.querySelector('.jp-Cell');"
+                          " if (c) c.scrollIntoView({block: 'start'}); }")
         page.screenshot(path=str(path))
     except Exception as err:  # a screenshot never hides the real failure
         warnings.warn(f"no screenshot {path.name}: {err}", stacklevel=1)
