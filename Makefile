@@ -18,6 +18,8 @@ help:
 	@echo "make lab    set up .venv and open JupyterLab on the notebook series"
 	@echo "make test   set up .venv and run every test (unit, property, notebook, browser)"
 	@echo "make bench  run the benchmarks in benchmarks/"
+	@echo "make present    serve the lesson apps full-screen with Voila (lecture mode)"
+	@echo "make student    write student/ copies with the exercise solutions removed"
 	@echo "make notebooks  re-execute every notebook in place (maintainers)"
 
 $(BIN)/python:
