@@ -92,6 +92,7 @@ class GradientOverTimeModel:
     Gaussian noise times `input_scale`. dL/dh at the last step is a unit vector
     per sequence, so `norms[k]` reads directly as the factor by which the
     gradient has grown or shrunk after going k steps back.
+    After `set`: `norms` (T,), `states` (N, T, H), `unit_grads` (H, T) and `Wh`.
     """
 
     def __init__(
@@ -141,6 +142,7 @@ class GradientOverTimeModel:
             h, cache = rnn_forward(x, np.zeros((N, H)), self._Wx, self.Wh, np.zeros(H),
                                    self.activation)
             g = rnn_backward(dh, cache)
+        self.states = h  # (N, T, H)
         # per unit, first sequence, k steps back: the heatmap
         self.unit_grads = np.abs(self._unit_grads(h[0], g)).T  # (H, T), lag 0 first
         self.norms = g.dh_norms[::-1].copy()  # (T,): norms[k] = k steps back
