@@ -17,11 +17,13 @@ geometrically when the spectral radius of diag(1 - h**2) Wh is below 1
 This module has
 - the RNN step and its backward, written for one step to teach
   (`rnn_step_forward`, `rnn_step_backward`), and for whole sequences to run
-  (`rnn_forward`, `rnn_backward`); the same for the LSTM and the GRU;
+  (`rnn_forward`, `rnn_backward`); the same for the LSTM, and the GRU's
+  sequence forms;
 - layers holding `Parameter`s (`RNN`, `LSTM`, `GRU`, `TemporalLinear`) and a
   `SequenceModel` = cell + linear readout + loss, many-to-many or many-to-one;
 - truncated BPTT (`tbptt`), whose special case k1 = k2 = T is full BPTT;
-- helpers: spectral radius, sampling from a character model.
+- helpers: spectral radius, a step's Jacobian, peak memory (tracemalloc),
+  sampling from a character model.
 
 Shape letters: N batch, T time, D input features, H hidden units, O outputs.
 
@@ -33,9 +35,10 @@ arrays returned are transposed views of those blocks (no copy).
 
 Memory. Full BPTT must keep every step's states (and gates) for the backward
 pass: O(T) memory. The backward passes here add only a small buffer of
-gradients for a chunk of steps (`chunk`) and the input gradient dx, so their
-peak stays near the size of what the forward pass stored. Truncated BPTT keeps
-k2 steps at a time: its memory does not grow with T.
+gradients for a chunk of steps (`chunk`) and the input gradient dx (skip it
+with `need_dx=False`), so their peak stays near the size of what the forward
+pass stored: measured, at most ~1.5x. Truncated BPTT keeps k2 steps at a time:
+its memory does not grow with T.
 """
 
 from __future__ import annotations
