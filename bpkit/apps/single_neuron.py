@@ -195,7 +195,7 @@ class SingleWeightApp(AppView):
 
     def redraw(self) -> None:
         m = self.model
-        w_star = round(2 * m.target / m.x) / 2  # the view's centre, snapped
+        w_star = float(round(m.target / m.x))  # the view's centre, snapped
         half = _nice_ceil(max(2.0, 1.3 * abs(m.w0 - w_star)))
         grid = np.linspace(w_star - half, w_star + half, 200)
         self.parabola.set_data(grid, m.loss(grid))
@@ -212,8 +212,9 @@ class SingleWeightApp(AppView):
 
         # axis limits move in coarse jumps, so most updates redraw only the
         # animated artists over the cached background
-        top = _nice_ceil(float(m.loss(grid).max()))
-        n_max = 20 * (1 + steps[-1] // 20)
+        # the highest the parabola gets on the grid, whatever the exact minimum
+        top = _nice_ceil(((half + 0.5) * m.x) ** 2)
+        n_max = int(_nice_ceil(max(20, steps[-1] + 1)))  # 20, 50, 100, 200, ...
         ceiling = 10 ** math.ceil(math.log10(m.divergence_threshold) + 1)
         limits = (w_star, half, top, n_max, ceiling)
         if limits != self._limits:
