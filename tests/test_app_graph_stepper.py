@@ -126,6 +126,17 @@ def test_unknown_example_and_bad_root_are_named():
         GraphStepperModel(root=3.0)
 
 
+def test_a_graph_too_big_to_read_is_refused_with_its_size_before_drawing():
+    big = random_expression(np.random.default_rng(0), n_ops=300)
+    n = len(big.topo_order())
+    assert n > 150
+    with pytest.raises(ValueError, match=f"graph has {n} value nodes, more than "
+                                         "max_nodes=150"):
+        GraphStepperApp(root=big)
+    model = GraphStepperModel(root=big, max_nodes=n)  # asked for explicitly
+    assert model.n_steps == n
+
+
 def test_random_expression_checks_its_arguments_and_reaches_every_leaf():
     with pytest.raises(ValueError, match="leaf_values has 2 entries, expected 3"):
         random_expression(np.random.default_rng(0), 4, leaf_values=[1.0, 2.0])

@@ -27,6 +27,7 @@ from ..engine import Value
 from ..viz.graph import (
     EDGE_COLOUR,
     FONT,
+    MAX_NODES,
     GraphDrawing,
     PngFigure,
     _node_colour,
@@ -236,8 +237,12 @@ class GraphStepperModel:
     """
 
     def __init__(
-        self, example: str = DEFAULT_EXAMPLE, root: Value | None = None
+        self,
+        example: str = DEFAULT_EXAMPLE,
+        root: Value | None = None,
+        max_nodes: int = MAX_NODES,
     ) -> None:
+        self.max_nodes = max_nodes
         self.examples: dict[str, Callable[[], Value]] = dict(EXAMPLES)
         if root is not None:
             if not isinstance(root, Value):
@@ -257,9 +262,18 @@ class GraphStepperModel:
 
     def load(self, root: Value) -> None:
         """Record the backward pass of `root`, starting from zero gradients."""
+        nodes = root.topo_order()
+        if len(nodes) > self.max_nodes:
+            # drawn at this size the graph is an unreadable hairball, and the
+            # app takes tens of seconds to build it
+            raise ValueError(
+                f"the graph has {len(nodes)} value nodes, more than max_nodes="
+                f"{self.max_nodes} the stepper draws legibly; step through a "
+                "smaller piece (one neuron, one layer) or pass a larger max_nodes"
+            )
         self.root = root
         root.zero_grad()
-        self.nodes = root.topo_order()
+        self.nodes = nodes
         index = {id(n): i for i, n in enumerate(self.nodes)}
         self.index = index
         self.names = [n.label or f"n{i}" for i, n in enumerate(self.nodes)]
