@@ -176,12 +176,15 @@ class GradientOverTimeModel:
     @property
     def message(self) -> str:
         back = self.T - 1
+        last = self.norms[-1]
+        # a linear RNN far above radius 1 overflows float64: say so, not "inf"
+        grown = (f"= {last:.1e} x its value at the loss" if np.isfinite(last)
+                 else "overflows float64 (> 1.8e308 x its value at the loss)")
         return (
             f"{self.activation}, radius {self.radius:.2f}, T = {self.T}: "
-            f"||dL/dh|| {back} steps back = {self.norms[-1]:.1e} x its value at "
-            "the loss; "
+            f"||dL/dh|| {back} steps back {grown}; "
             f"factor per step over 20 steps {self.factor_per_step():.3f} "
-            f"(mean |h| = {self.mean_abs_h:.2f})"
+            f"(mean |h| = {self.mean_abs_h:.3g})"
         )
 
 
