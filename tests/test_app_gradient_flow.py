@@ -69,6 +69,23 @@ def test_model_configure_rejects_unknown_settings():
         m.configure(activation="gelu")
 
 
+@pytest.mark.parametrize("setting, match", [
+    (dict(width=0), "width must be a positive integer, got 0"),
+    (dict(classes=-1), "classes must be a positive integer, got -1"),
+    (dict(batch=1), "batch must be an integer >= 2, got 1"),
+    (dict(depth=0), "depth must be in 1..200, got 0"),
+])
+def test_model_names_a_bad_setting_and_keeps_its_previous_state(setting, match):
+    m = GradientFlowModel(depth=3, width=8)
+    before = m.grad_h.copy()
+    with pytest.raises(ValueError, match=match):
+        m.configure(**setting)
+    assert (m.depth, m.width, m.batch, m.classes) == (3, 8, 64, 10)
+    np.testing.assert_array_equal(m.grad_h, before)
+    m.configure(width=12)  # the next good change works
+    assert m.net[0].W.shape == (12, 12)
+
+
 def test_same_settings_give_the_same_measurement_and_a_new_seed_a_new_one():
     a, b = GradientFlowModel(depth=5), GradientFlowModel(depth=5)
     np.testing.assert_array_equal(a.grad_h, b.grad_h)

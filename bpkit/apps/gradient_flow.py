@@ -68,16 +68,30 @@ class GradientFlowModel:
 
     def configure(self, **settings) -> None:
         """Change any of the constructor's settings, then re-measure."""
-        for name, value in settings.items():
+        for name in settings:
             if name not in SETTINGS:
                 raise ValueError(f"unknown setting {name!r}; choose from {SETTINGS}")
+        before = {name: getattr(self, name) for name in settings}
+        for name, value in settings.items():
             setattr(self, name, value)
-        self.update()
+        try:
+            self.update()
+        except Exception:
+            # a rejected setting leaves the model as it was, not half-changed
+            for name, value in before.items():
+                setattr(self, name, value)
+            raise
 
     def update(self) -> None:
         """Rebuild the network from the settings and run the measured pass."""
         if not 1 <= self.depth <= 200:
             raise ValueError(f"depth must be in 1..200, got {self.depth}")
+        for name in ("width", "classes"):
+            if int(getattr(self, name)) != getattr(self, name) or getattr(self, name) < 1:
+                raise ValueError(
+                    f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if int(self.batch) != self.batch or self.batch < 2:
+            raise ValueError(f"batch must be an integer >= 2, got {self.batch!r}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}")
         if self.init not in INITS:
