@@ -190,3 +190,18 @@ def test_backward_names_each_mistake(wrong, clue):
 def test_unattempted_stub_says_so_instead_of_failing(check):
     fb = check(unattempted)
     assert fb.status == "not attempted" and "not attempted yet" in repr(fb)
+
+
+def test_backward_written_over_an_unwritten_topo_order_is_told_so_not_unattempted():
+    def topo_order(root):
+        raise NotImplementedError()
+
+    def backward(root):
+        root.grad = 1.0
+        for node in reversed(topo_order(root)):
+            for child, local in zip(node._prev, node._local):
+                child.grad += local * node.grad
+
+    fb = ex.check_backward(backward)
+    assert fb.status == "hint", repr(fb)
+    assert "topo_order()" in repr(fb) and "exercise 2" in repr(fb)
