@@ -38,7 +38,9 @@ def test_linear_backward_accepts_the_shape_formulas():
          ["db right", "dx is divided by N", "dW is divided by N"]),
         (lambda x, W, b, g: (g @ W.T, -(x.T @ g), g.sum(0)), ["dW has the wrong sign"]),
         (lambda x, W, b, g: (g @ W.T, x.T @ g * 2, g.sum(0)),
-         ["dW is not right", "expected (3, 4)"]),
+         ["dW has the right shape (3, 4) but wrong values"]),
+        (lambda x, W, b, g: (g @ W.T, x.T @ g, g.sum(0)[:2]),
+         ["db is not right", "you return shape (2,), expected (4,)"]),
     ],
 )
 def test_linear_backward_names_which_gradient_is_wrong_and_how(wrong, clues):
@@ -46,6 +48,13 @@ def test_linear_backward_names_which_gradient_is_wrong_and_how(wrong, clues):
     assert not fb.ok
     for clue in clues:
         assert clue in fb.message
+
+
+def test_linear_backward_right_shape_wrong_values_is_not_sent_to_the_shapes():
+    fb = ex.check_linear_backward(lambda x, W, b, g: (g @ W.T, x.T @ g, g[0]))
+    assert not fb.ok
+    assert "db has the right shape (4,) but wrong values" in fb.message
+    assert "expected (4,)" not in fb.message
 
 
 def test_linear_backward_reports_a_shape_crash_with_the_shapes():

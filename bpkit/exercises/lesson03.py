@@ -121,11 +121,18 @@ def check_linear_backward(linear_backward: Callable[..., Any]) -> Feedback:
                 break
         else:
             want = rule(x, W, b, g)
-            problems.append(
-                f"{name} is not right: for x {x.shape}, W {W.shape}, dout {g.shape} "
-                f"you return shape {_shape(got[k])}, expected {want.shape}. Find the "
-                "product whose shapes give that result"
-            )
+            if _shape(got[k]) == str(want.shape):
+                # the shape is already right: pointing at shapes would mislead
+                problems.append(
+                    f"{name} has the right shape {want.shape} but wrong values: write "
+                    f"one entry as a sum over the batch rows n and compare"
+                )
+            else:
+                problems.append(
+                    f"{name} is not right: for x {x.shape}, W {W.shape}, dout "
+                    f"{g.shape} you return shape {_shape(got[k])}, expected "
+                    f"{want.shape}. Find the product whose shapes give that result"
+                )
     if problems:
         ok = [n for n, (r, _) in _LINEAR_RULES.items()
               if not any(p.startswith(n) for p in problems)]
