@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from . import init as _init
-from .layers import ACTIVATIONS, Layer, Linear, Parameter, Sequential
+from .layers import ACTIVATIONS, Layer, Linear, Parameter, Sequential, _check_dout
 
 __all__ = ["BatchNorm1d", "Residual", "ACTIVATIONS", "INITS", "deep_mlp"]
 
@@ -94,11 +94,8 @@ class BatchNorm1d(Layer):
     def backward(self, dout: np.ndarray) -> np.ndarray:
         self._need_cache(self._cache)
         xhat, inv_std, batch_stats = self._cache
-        if dout.shape != xhat.shape:
-            raise ValueError(
-                f"BatchNorm1d.backward: dout has shape {dout.shape}, "
-                f"expected {xhat.shape}"
-            )
+        # same check and cast as every layer: a float32 net stays float32
+        dout = _check_dout(dout, xhat.shape, xhat.dtype, "BatchNorm1d.backward")
         self.gamma.grad += (dout * xhat).sum(axis=0)  # (D,)
         self.beta.grad += dout.sum(axis=0)  # (D,)
         dxhat = dout * self.gamma.data  # (N, D)

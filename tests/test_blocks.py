@@ -146,6 +146,15 @@ def test_batchnorm_float32_stays_float32(rng):
     assert bn.backward(np.ones((4, 3), np.float32)).dtype == np.float32
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_float32_is_not_upcast_by_a_float64_dout(training, rng):
+    bn = BatchNorm1d(3, dtype=np.float32).train(training)
+    bn.forward(rng.standard_normal((4, 3)))
+    dx = bn.backward(rng.standard_normal((4, 3)))  # float64, as from a float64 loss
+    assert dx.dtype == np.float32
+    assert bn.gamma.grad.dtype == bn.beta.grad.dtype == np.float32
+
+
 def test_batchnorm_parameters_are_gamma_and_beta_not_running_stats():
     bn = BatchNorm1d(3)
     assert [p.name for p in bn.parameters()] == ["gamma", "beta"]
