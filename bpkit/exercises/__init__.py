@@ -9,10 +9,14 @@ hint, recognised from the mistakes learners actually make.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable
 
-__all__ = ["Feedback", "NOT_ATTEMPTED", "attempt", "correct", "hint", "not_attempted"]
+__all__ = [
+    "Feedback", "NOT_ATTEMPTED", "LearnerError", "attempt", "call", "correct",
+    "hint", "hints_on_error", "not_attempted",
+]
 
 
 @dataclass(frozen=True)
@@ -60,3 +64,35 @@ def hint(message: str) -> Feedback:
 
 def not_attempted(what: str) -> Feedback:
     return Feedback("not attempted", f"not attempted yet: {what}")
+
+
+class LearnerError(Exception):
+    """The learner's function raised, or returned the wrong kind of thing.
+
+    Raised inside a check decorated with `hints_on_error`, it becomes a hint.
+    """
+
+
+def call(fn: Callable, *args: Any) -> Any:
+    """`attempt(fn, *args)` on copies of array arguments (so the learner cannot
+    change the check's data); any error but NotImplementedError is a LearnerError."""
+    args = tuple(a.copy() if hasattr(a, "copy") and hasattr(a, "shape") else a
+                 for a in args)
+    try:
+        return attempt(fn, *args)
+    except Exception as e:  # the learner sees a hint, not a traceback
+        raise LearnerError(f"{getattr(fn, '__name__', 'your function')} raised "
+                           f"{type(e).__name__}: {e}") from None
+
+
+def hints_on_error(check: Callable[..., Feedback]) -> Callable[..., Feedback]:
+    """Decorate a check so a `LearnerError` inside it is returned as a hint."""
+
+    @functools.wraps(check)
+    def wrapped(*args: Any, **kwargs: Any) -> Feedback:
+        try:
+            return check(*args, **kwargs)
+        except LearnerError as e:
+            return hint(str(e))
+
+    return wrapped

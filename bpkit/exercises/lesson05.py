@@ -7,34 +7,9 @@ from typing import Callable
 
 import numpy as np
 
-from . import NOT_ATTEMPTED, Feedback, attempt, correct, hint, not_attempted
+from . import NOT_ATTEMPTED, Feedback, call, correct, hint, hints_on_error, not_attempted
 
 __all__ = ["check_error_factor", "check_max_stable_lr", "check_cosine_lr"]
-
-
-class _Raised(Exception):
-    pass
-
-
-def _first(fn: Callable, *args):
-    """attempt(fn, *args), with any other error turned into a hint."""
-    try:
-        return attempt(fn, *args)
-    except Exception as e:  # the learner sees a hint, not a traceback
-        raise _Raised(f"{getattr(fn, '__name__', 'your function')} raised "
-                      f"{type(e).__name__}: {e}") from None
-
-
-def _guard(check: Callable) -> Callable:
-    import functools
-
-    @functools.wraps(check)
-    def wrapped(fn):
-        try:
-            return check(fn)
-        except _Raised as e:
-            return hint(str(e))
-    return wrapped
 
 
 def _same(fn: Callable, ref: Callable, cases: list[tuple]) -> bool:
@@ -63,10 +38,10 @@ _FACTOR_MISTAKES = [
 ]
 
 
-@_guard
+@hints_on_error
 def check_error_factor(error_factor: Callable[[float, float], float]) -> Feedback:
     """`error_factor(lr, L)`: what one gradient step multiplies w by on L/2 w^2."""
-    got = _first(error_factor, 0.1, 4.0)
+    got = call(error_factor, 0.1, 4.0)
     if got is NOT_ATTEMPTED:
         return not_attempted("error_factor(lr, L)")
     if not isinstance(got, (int, float, np.floating)):
@@ -97,12 +72,12 @@ def _hessians() -> list[np.ndarray]:
     return out
 
 
-@_guard
+@hints_on_error
 def check_max_stable_lr(max_stable_lr: Callable[[np.ndarray], float]) -> Feedback:
     """`max_stable_lr(A)`: the largest lr at which gradient descent on 1/2 w^T A w
     does not diverge, for a symmetric positive definite (2, 2) matrix A."""
     As = _hessians()
-    got = _first(max_stable_lr, As[0])
+    got = call(max_stable_lr, As[0])
     if got is NOT_ATTEMPTED:
         return not_attempted("max_stable_lr(A)")
     try:
@@ -156,10 +131,10 @@ _COS_MISTAKES = [
 ]
 
 
-@_guard
+@hints_on_error
 def check_cosine_lr(cosine_lr: Callable[[int, float, int, float], float]) -> Feedback:
     """`cosine_lr(t, base_lr, T_max, eta_min)`: CosineAnnealingLR's lr at step t."""
-    got = _first(cosine_lr, 0, 0.1, 20, 0.0)
+    got = call(cosine_lr, 0, 0.1, 20, 0.0)
     if got is NOT_ATTEMPTED:
         return not_attempted("cosine_lr(t, base_lr, T_max, eta_min)")
     if _same(cosine_lr, _cos_ref, _COS_CASES):

@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Callable
 
 import numpy as np
 
-from . import NOT_ATTEMPTED, Feedback, attempt, correct, hint, not_attempted
+from . import (
+    NOT_ATTEMPTED, Feedback, LearnerError, call, correct, hint, hints_on_error,
+    not_attempted,
+)
 
 __all__ = ["check_momentum_step", "check_adam_step", "check_adamw_step"]
 
 
-class _Raised(Exception):
-    pass
-
-
-def _call(fn: Callable, *args):
-    """fn(*args) with copies of array arguments; any error but NotImplementedError
-    becomes a hint."""
-    args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
-    try:
-        return attempt(fn, *args)
-    except Exception as e:  # the learner sees a hint, not a traceback
-        raise _Raised(f"{getattr(fn, '__name__', 'your function')} raised "
-                      f"{type(e).__name__}: {e}") from None
-
-
-def _guard(check: Callable) -> Callable:
-    @functools.wraps(check)
-    def wrapped(fn):
-        try:
-            return check(fn)
-        except _Raised as e:
-            return hint(str(e))
-    return wrapped
-
-
 def _pair(out, what: str):
     if not (isinstance(out, tuple) and len(out) == len(what.split(","))):
-        raise _Raised(f"return a tuple ({what}), got {type(out).__name__}")
+        raise LearnerError(f"return a tuple ({what}), got {type(out).__name__}")
     return tuple(np.asarray(o, dtype=np.float64) for o in out)
 
 
@@ -81,17 +58,17 @@ _MOMENTUM_MISTAKES = [
 ]
 
 
-@_guard
+@hints_on_error
 def check_momentum_step(momentum_step: Callable) -> Feedback:
     """`momentum_step(w, g, b, lr, momentum, dampening) -> (w_new, b_new)`: one step
     of SGD with momentum, PyTorch's convention, from the buffer `b` of the last step."""
     args = (_W, _G, _B, 0.1, 0.9, 0.25)
-    got = _call(momentum_step, *args)
+    got = call(momentum_step, *args)
     if got is NOT_ATTEMPTED:
         return not_attempted("momentum_step(w, g, b, lr, momentum, dampening)")
     got = _pair(got, "w_new, b_new")
     cases = [args, (_W, -_G, _B, 0.05, 0.5, 0.0), (_W * 3, _G, -_B, 0.3, 0.99, 0.6)]
-    outs = [_pair(_call(momentum_step, *c), "w_new, b_new") for c in cases]
+    outs = [_pair(call(momentum_step, *c), "w_new, b_new") for c in cases]
     if all(_close(o, _momentum_ref(*c)) for o, c in zip(outs, cases)):
         return correct("b <- momentum b + (1 - dampening) g, then w <- w - lr b: "
                        "optim.SGD's rule")
@@ -161,16 +138,16 @@ def _adam_cases():
             (_W, -_G, m, v, 7, 0.1, 0.8, 0.99, 1e-3)]
 
 
-@_guard
+@hints_on_error
 def check_adam_step(adam_step: Callable) -> Feedback:
     """`adam_step(w, g, m, v, t, lr, beta1, beta2, eps) -> (w_new, m_new, v_new)`:
     one Adam step, t = 1 on the first step."""
     cases = _adam_cases()
-    got = _call(adam_step, *cases[0])
+    got = call(adam_step, *cases[0])
     if got is NOT_ATTEMPTED:
         return not_attempted("adam_step(w, g, m, v, t, lr, beta1, beta2, eps)")
     _pair(got, "w_new, m_new, v_new")
-    outs = [_pair(_call(adam_step, *c), "w_new, m_new, v_new") for c in cases]
+    outs = [_pair(call(adam_step, *c), "w_new, m_new, v_new") for c in cases]
     if all(_close(o, _adam_ref(*c)) for o, c in zip(outs, cases)):
         step = np.abs(outs[0][0] - _W)
         return correct(f"the first step moves each weight by lr: {np.round(step, 6)}")
@@ -212,17 +189,17 @@ _ADAMW_MISTAKES = [
 ]
 
 
-@_guard
+@hints_on_error
 def check_adamw_step(adamw_step: Callable) -> Feedback:
     """`adamw_step(w, g, m, v, t, lr, beta1, beta2, eps, weight_decay)
     -> (w_new, m_new, v_new)`: one AdamW step (decoupled weight decay)."""
     cases = [c + (wd,) for c, wd in zip(_adam_cases(), (0.1, 0.5, 2.0))]
-    got = _call(adamw_step, *cases[0])
+    got = call(adamw_step, *cases[0])
     if got is NOT_ATTEMPTED:
         return not_attempted("adamw_step(w, g, m, v, t, lr, beta1, beta2, eps, "
                              "weight_decay)")
     _pair(got, "w_new, m_new, v_new")
-    outs = [_pair(_call(adamw_step, *c), "w_new, m_new, v_new") for c in cases]
+    outs = [_pair(call(adamw_step, *c), "w_new, m_new, v_new") for c in cases]
     if all(_close(o, _adamw_ref(*c)) for o, c in zip(outs, cases)):
         return correct("decay first, w * (1 - lr * weight_decay), then Adam on the "
                        "plain gradient: optim.AdamW's rule")
