@@ -33,6 +33,12 @@ _PROBLEMS_JS = """
     else if (mime === 'application/vnd.jupyter.stderr' && text)
       found.push('error/stderr output: ' + text.slice(0, 600));
   }
+  // ipywidgets 8 draws a view that failed to load (a missing module, a front-end
+  // exception) as an icon and "Click to show javascript error.", which never says
+  // "Error displaying widget": look for its error view instead
+  for (const el of document.querySelectorAll('.jupyter-widgets-error-widget'))
+    found.push('widget failed to render (ipywidgets error view): '
+               + ((el.textContent || '').trim().slice(0, 300) || '(no text)'));
   const body = document.body ? document.body.innerText : '';
   for (const msg of ['There was an error when executing cell',
                      'Cell execution timed out'])
