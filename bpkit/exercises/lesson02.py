@@ -104,15 +104,9 @@ def check_predict_grad(predict_dL_dx: Callable[[], float]) -> Feedback:
 # -------------------------------------------------------------- exercise 2
 def _test_graphs() -> list[Value]:
     """Graphs with reuse at several depths, a node feeding both slots, a long chain."""
-    out = [exercise_graph()]
-    x, y, b = Value(1.5, label="x"), Value(-0.5, label="y"), Value(-3.0, label="b")
-    a = x + y
-    a.label = "a"
-    c = a * b
-    c.label = "c"
-    L = c + a
-    L.label = "L"
-    out.append(L)
+    from ..apps.graph_stepper import reused_node  # the lesson's own example
+
+    out = [exercise_graph(), reused_node()]
     # a used near the inputs and near the output, through paths of unequal length
     p = Value(0.3, label="p")
     q = (p * 2).tanh()
