@@ -185,7 +185,10 @@ class SingleWeightApp(AppView):
         ax2.set_ylabel("loss (log scale)")
         ax2.set_title("loss against step")
         ax2.grid(True, alpha=0.3)
-        self.animate(self.tangent, self.path, self.current, self.curve)
+        # everything that depends on x, w0, target or lr is animated; the cached
+        # background holds only axes, ticks and labels
+        self.animate(self.parabola, self.minimum, self.tangent, self.path,
+                     self.current, self.curve)
         self._limits = None
         # few ticks: tick labels are most of a redraw's cost
         ax2.yaxis.set_minor_locator(NullLocator())
@@ -204,6 +207,7 @@ class SingleWeightApp(AppView):
         span = np.array([w - 0.35 * half, w + 0.35 * half])
         self.tangent.set_data(span, m.loss(w) + g * (span - w))
         self.path.set_data(m.ws, m.losses)
+        self.minimum.set_xdata([m.target / m.x])
         self.current.set_data([w], [m.loss(w)])
         steps = np.arange(len(m.losses))
         # a loss of exactly 0 cannot sit on a log axis: floor it for display only
@@ -221,7 +225,6 @@ class SingleWeightApp(AppView):
             self._limits = limits
             self.ax_loss.set_xlim(grid[0], grid[-1])
             self.ax_loss.set_ylim(-0.05 * top, 1.05 * top)
-            self.minimum.set_xdata([m.target / m.x])
             self.ax_curve.set_xlim(-0.5, n_max + 0.5)
             # from float64's resolution up to the divergence cut-off
             self.ax_curve.set_ylim(1e-16, ceiling)
