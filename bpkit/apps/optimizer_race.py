@@ -338,10 +338,13 @@ class OptimizerRaceApp(AppView):
 
     def _set_loss_limits(self) -> None:
         m = self.model
-        self.ax_loss.set_xlim(0, m.steps)
         s = m.surface
         gap0 = float(s.value(m.start)) - s.min_value
         top = 10 ** math.ceil(math.log10(100 * max(gap0, 1e-3)))
+        if (m.steps, top) == getattr(self, "_loss_limits", None):
+            return  # same frame: the cached background still holds
+        self._loss_limits = (m.steps, top)
+        self.ax_loss.set_xlim(0, m.steps)
         self.ax_loss.set_ylim(1e-12, top)
         self.ax_loss.yaxis.set_major_locator(
             FixedLocator(10.0 ** np.arange(-12, math.log10(top) + 1, 4)))
