@@ -29,6 +29,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests._tools import load_tool
+
 from browser.apps import (
     APP, app_errors, exercise_app, problems, wait_widgets_rendered,
 )
@@ -40,15 +42,7 @@ LECTURE = ROOT / "lecture" / "apps.ipynb"
 ARTIFACTS = ROOT / "artifacts" / "browser"
 
 
-def _load_present():
-    path = ROOT / "tools" / "present.py"
-    spec = importlib.util.spec_from_file_location("present", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-present = _load_present()
+present = load_tool("present")
 
 
 def _skip_reason() -> str | None:

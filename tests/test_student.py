@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -22,20 +21,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests._tools import load_tool
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 CHECK_CALL = re.compile(r"(?<!def )(?<![\w.])(check_\w+)\s*\(")
 
 
-def _load_tool():
-    path = ROOT / "tools" / "student.py"
-    spec = importlib.util.spec_from_file_location("student", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-student = _load_tool()
+student = load_tool("student")
 ids = [p.stem for p in NOTEBOOKS]
 
 
