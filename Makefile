@@ -39,6 +39,7 @@ lab: setup
 	cd notebooks && ../$(BIN)/jupyter lab $(ROOT_FLAG) 01_single_neuron.ipynb
 
 test: setup
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q tests \
 	  --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --nbval-cell-timeout=$(NBVAL_TIMEOUT) -p no:cacheprovider

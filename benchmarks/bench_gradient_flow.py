@@ -17,7 +17,8 @@ import statistics
 import time
 from typing import Callable
 
-from bpkit.apps.gradient_flow import GradientFlowApp, GradientFlowModel
+from bpkit.apps.gradient_flow import GradientFlowApp
+from bpkit.gradient_flow import GradientFlowModel
 
 
 def measure(fn: Callable[[int], None], n: int) -> tuple[float, float, float]:

@@ -23,7 +23,7 @@ from bpkit.apps.graph_stepper import GraphStepperApp  # noqa: E402
 from bpkit.apps.learning_rate import LearningRateApp  # noqa: E402
 from bpkit.apps.mlp_playground import MLPPlayground  # noqa: E402
 from bpkit.apps.optimizer_race import OptimizerRaceApp  # noqa: E402
-from bpkit.apps.single_neuron import SingleWeightApp  # noqa: E402
+from bpkit.apps.single_weight import SingleWeightApp  # noqa: E402
 
 APPS = [
     ("01 single neuron", SingleWeightApp),

@@ -24,6 +24,7 @@ __all__ = [
     "train_test_split",
     "one_hot",
     "minibatches",
+    "grid",
 ]
 
 _DATASETS = Path(__file__).resolve().parent / "datasets"
@@ -246,3 +247,20 @@ def minibatches(
     for start in range(0, len(X), int(batch_size)):
         idx = order[start : start + int(batch_size)]
         yield X[idx], y[idx]
+
+
+def grid(
+    X: np.ndarray, steps: int = 120, pad: float = 0.5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A (steps x steps) grid covering X's bounding box plus `pad`.
+
+    Returns:
+        xx, yy: (steps, steps) coordinates; points: (steps * steps, 2).
+    """
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X has shape {X.shape}, expected (N, 2)")
+    lo = X.min(axis=0) - pad
+    hi = X.max(axis=0) + pad
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], steps),
+                         np.linspace(lo[1], hi[1], steps))
+    return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])

@@ -1,6 +1,8 @@
 """Sequence datasets for lesson 07. Offline, and every random one takes an `rng`.
 
 - `sine_next_step`: smooth waves; predict the next value (many-to-many).
+- `leaky_sum_task`: a leaky running sum; the answer depends on ~1 / (1 - decay)
+  past steps, so truncated BPTT shorter than that loses gradient.
 - `adding_problem`, `delayed_recall`: memory tasks whose lag you choose: the
   answer depends on an input seen `lag` steps before the end (many-to-one).
 - `load_text`, `CharVocab`, `char_batches`, `one_hot`: a small public-domain
@@ -18,6 +20,7 @@ import numpy as np
 
 __all__ = [
     "sine_next_step",
+    "leaky_sum_task",
     "adding_problem",
     "delayed_recall",
     "TEXTS",
@@ -215,3 +218,18 @@ def char_batches(
     idx = starts[:, None] + np.arange(T + 1)  # (n, T + 1)
     windows = ids[idx]
     return windows[:, :-1], windows[:, 1:]
+
+
+def leaky_sum_task(
+    N: int, T: int, rng: np.random.Generator, decay: float = 0.95, scale: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs x (N, T, 2) ~ scale * N(0, 1); target y (N, T, 1) a leaky running sum
+    of channel 0, y_t = decay * y_{t-1} + 0.3 x_t / scale: the answer depends on
+    ~1 / (1 - decay) past steps, so truncating shorter than that loses gradient."""
+    x = scale * rng.standard_normal((N, T, 2))
+    y = np.zeros((N, T, 1))
+    acc = np.zeros(N)
+    for t in range(T):
+        acc = decay * acc + 0.3 * x[:, t, 0] / scale
+        y[:, t, 0] = acc
+    return x, y

@@ -4,13 +4,10 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from bpkit.apps.bptt import (
-    GradientOverTimeApp,
-    GradientOverTimeModel,
-    TruncationApp,
-    TruncationModel,
-    draw_unrolled_rnn,
-)
+from bpkit.apps.bptt import GradientOverTimeApp, TruncationApp
+from bpkit.rnn.gradient_over_time import GradientOverTimeModel
+from bpkit.rnn.truncation_study import TruncationModel
+from bpkit.viz.rnn import draw_unrolled_rnn
 
 
 # ----------------------------------------------------------- gradient over time

@@ -3,11 +3,9 @@
 import numpy as np
 import pytest
 
-from bpkit.apps.gradient_flow import (
-    GradientFlowApp,
-    GradientFlowModel,
-    plot_gradient_norms,
-)
+from bpkit.apps.gradient_flow import GradientFlowApp
+from bpkit.gradient_flow import GradientFlowModel
+from bpkit.viz.gradient_flow import plot_gradient_norms
 
 
 def test_model_sigmoid_xavier_vanishes_near_the_quarter_per_layer_factor():

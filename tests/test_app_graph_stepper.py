@@ -11,19 +11,15 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from bpkit import Value
-from bpkit.apps.graph_stepper import (
+from bpkit.apps.graph_stepper import GraphStepperApp
+from bpkit.example_graphs import EXAMPLES, random_expression
+from bpkit.graph_stepper import YOUR_EXPRESSION, GraphStepperModel, fmt, local_formula
+from bpkit.viz.graph_stepper import (
     CURRENT_COLOUR,
     DONE_COLOUR,
-    EXAMPLES,
     RECEIVING_COLOUR,
-    YOUR_EXPRESSION,
-    GraphStepperApp,
-    GraphStepperModel,
-    local_formula,
-    random_expression,
     stepper_figure,
 )
-from bpkit.viz.graph import fmt
 
 REUSED = "reused node: a = x + y, L = a*b + a"
 MLP = "two-layer MLP on one point"

@@ -7,13 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from bpkit.apps.learning_rate import (
-    SURFACE_NAMES,
-    LearningRateApp,
-    LearningRateModel,
-    classify_path,
-    hessian,
-)
+from bpkit.apps.learning_rate import LearningRateApp
+from bpkit.learning_rate import SURFACE_NAMES, LearningRateModel, classify_path, hessian
 from bpkit.surfaces import Path, Rosenbrock
 
 

@@ -7,9 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from bpkit.apps.mlp_playground import MLPPlayground, PlaygroundModel
+from bpkit.apps.mlp_playground import MLPPlayground
 from bpkit.layers import Linear, Tanh
-from bpkit.viz.classification import CLASS_COLORS, confusion_matrix, probability_image
+from bpkit.metrics import confusion_matrix
+from bpkit.mlp_playground import PlaygroundModel
+from bpkit.viz.classification import CLASS_COLORS, boundary_image, probability_image
 
 
 def small_model(**kw) -> PlaygroundModel:
@@ -86,7 +88,7 @@ def test_a_diverged_run_stops_and_says_so():
 def test_boundary_image_colours_each_region_by_its_predicted_class():
     m = small_model(steps=300)
     m.train()
-    img = m.boundary_image()
+    img = boundary_image(m)
     assert img.shape == m.xx.shape + (3,) and img.dtype == np.uint8
     probs = m.predict_proba(m.grid_points)
     expected = (255 * probability_image(probs, m.xx.shape)).astype(np.uint8)
@@ -125,7 +127,7 @@ def test_view_starts_trained_and_draws_the_loss_curve(view):
     xs, ys = view.loss_line.get_data()
     np.testing.assert_array_equal(xs, np.arange(1, 201))
     np.testing.assert_allclose(ys, np.clip(m.losses, 1e-3, 10))
-    np.testing.assert_array_equal(view.boundary.get_array(), m.boundary_image())
+    np.testing.assert_array_equal(view.boundary.get_array(), boundary_image(m))
     assert view.image.value[:4] == b"\x89PNG"
     assert "step 200" in view.status.value
 

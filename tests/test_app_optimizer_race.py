@@ -5,14 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bpkit.apps.optimizer_race import (
-    DEFAULT_LRS,
-    RACE_SURFACES,
-    RACERS,
-    Entry,
-    OptimizerRaceApp,
-    RaceModel,
-)
+from bpkit.apps.optimizer_race import OptimizerRaceApp
+from bpkit.optimizer_race import DEFAULT_LRS, RACE_SURFACES, RACERS, Entry, RaceModel
 from bpkit.optim import SGD, Adam
 from bpkit.surfaces import Rosenbrock, descend
 

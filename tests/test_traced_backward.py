@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bpkit import Value, numerical_grad, rel_error
-from bpkit.apps.graph_stepper import EXAMPLES, random_expression
+from bpkit.example_graphs import EXAMPLES, random_expression
 
 seeds = st.integers(0, 2**32 - 1)
 n_ops = st.integers(1, 14)

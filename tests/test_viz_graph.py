@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
 from bpkit import Value
-from bpkit.apps.graph_stepper import EXAMPLES, random_expression, tanh_neuron
+from bpkit.example_graphs import EXAMPLES, random_expression, tanh_neuron
 from bpkit.nn import MLP
 from bpkit.viz.graph import (
     BOX_H,

@@ -2,7 +2,8 @@
 
 Drag the lr across 2/L on the 1-D quadratic and watch the path go from
 monotone convergence to oscillation to divergence; raise the condition number
-of the 2-D bowl and watch the flat direction crawl.
+of the 2-D bowl and watch the flat direction crawl. The view only: the model
+is `bpkit.learning_rate.LearningRateModel`.
 """
 
 from __future__ import annotations
@@ -13,134 +14,12 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
-from ..optim import SGD
-from ..surfaces import (
-    Beale,
-    Himmelblau,
-    Path,
-    Quadratic1D,
-    Quadratic2D,
-    Rosenbrock,
-    Saddle,
-    Surface,
-    descend,
-    quadratic_regime,
-)
+from ..learning_rate import SURFACE_NAMES, LearningRateModel
+from ..surfaces import Surface
 from ..viz.surfaces import contour_levels
 from .base import AppView
 
-__all__ = ["LearningRateModel", "LearningRateApp", "classify_path", "hessian"]
-
-SURFACE_NAMES = ("quadratic 1-D", "quadratic 2-D", "Rosenbrock", "Beale", "Himmelblau",
-                 "saddle")
-ANGLE = 30.0  # the 2-D bowl is tilted: its steep direction is not an axis
-_BLOWUP = 1e6  # a loss this many times its start counts as diverged
-
-
-def hessian(surface: Surface, w: np.ndarray, eps: float = 1e-5) -> np.ndarray:
-    """The Hessian at w by central differences of the analytic gradient: (D, D)."""
-    w = np.asarray(w, dtype=np.float64)
-    cols = []
-    for i in range(surface.dim):
-        e = np.zeros_like(w)
-        e[i] = eps
-        cols.append((surface.grad(w + e) - surface.grad(w - e)) / (2 * eps))
-    H = np.stack(cols, axis=1)
-    return 0.5 * (H + H.T)
-
-
-def classify_path(path: Path) -> str:
-    """"converging", "oscillating" or "diverging", read off a path.
-
-    diverging: it stopped on a blow-up, or ended above where it started;
-    oscillating: most consecutive steps point in opposing directions;
-    converging: otherwise.
-    """
-    if path.diverged or path.losses[-1] > path.losses[0]:
-        return "diverging"
-    d = np.diff(path.points.reshape(len(path.points), -1), axis=0)
-    if len(d) >= 2:
-        dots = np.sum(d[1:] * d[:-1], axis=1)
-        moving = np.abs(dots) > 1e-24
-        if moving.any() and np.mean(dots[moving] < 0) > 0.5:
-            return "oscillating"
-    return "converging"
-
-
-class LearningRateModel:
-    """Plain gradient descent (`optim.SGD`) on one surface, from one start."""
-
-    def __init__(self, surface: str = "quadratic 1-D", lr: float = 0.5,
-                 condition: float = 10.0, start: tuple[float, ...] | None = None,
-                 steps: int = 40) -> None:
-        if surface not in SURFACE_NAMES:
-            raise ValueError(f"surface must be one of {SURFACE_NAMES}, got {surface!r}")
-        if not (math.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr must be a positive number, got {lr!r}")
-        if isinstance(steps, bool) or int(steps) != steps or steps < 1:
-            raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-        self.surface_name, self.lr, self.steps = surface, float(lr), int(steps)
-        self.condition = float(condition)
-        self.surface = self._make_surface()
-        s = self.surface
-        self.start = np.array(s.start if start is None else start,
-                              dtype=np.float64)[: s.dim]
-        if self.start.shape != (s.dim,):
-            raise ValueError(f"start has shape {self.start.shape}, expected ({s.dim},)")
-        self.run()
-
-    def _make_surface(self) -> Surface:
-        name = self.surface_name
-        if name == "quadratic 1-D":
-            return Quadratic1D(1.0)
-        if name == "quadratic 2-D":
-            return Quadratic2D(condition=self.condition, angle=ANGLE)
-        return {"Rosenbrock": Rosenbrock, "Beale": Beale, "Himmelblau": Himmelblau,
-                "saddle": Saddle}[name]()
-
-    @property
-    def is_quadratic(self) -> bool:
-        return hasattr(self.surface, "curvatures")
-
-    def run(self) -> None:
-        """Recompute the path; a blow-up stops it quietly."""
-        s = self.surface
-        gap0 = float(s.value(self.start)) - s.min_value
-        self.max_loss = s.min_value + _BLOWUP * max(gap0, 1.0)
-        self.path = descend(s, SGD, self.start, self.steps, max_loss=self.max_loss,
-                            lr=self.lr)
-
-    @property
-    def curvature(self) -> float:
-        """The largest curvature L: the bowl's, or the Hessian's at the nearest
-        minimum."""
-        s = self.surface
-        if self.is_quadratic:
-            return float(np.max(s.curvatures))
-        m = s.minima[np.argmin(np.linalg.norm(s.minima - self.path.points[-1], axis=1))]
-        return float(np.max(np.linalg.eigvalsh(hessian(s, m))))
-
-    @property
-    def critical_lr(self) -> float:
-        """2 / L: above it, gradient descent diverges near the minimum."""
-        return 2.0 / self.curvature
-
-    @property
-    def regime(self) -> str:
-        """The exact regime on a quadratic; read off the path elsewhere."""
-        if self.is_quadratic:
-            return quadratic_regime(self.lr, self.surface.curvatures)
-        return classify_path(self.path)
-
-    @property
-    def message(self) -> str:
-        p = self.path
-        head = (f"lr = {self.lr:.4g}, 2/L = {self.critical_lr:.4g} "
-                f"(lr L = {self.lr * self.curvature:.3g}): {self.regime}")
-        if p.diverged:
-            return f"{head}; diverged at step {p.diverged_at}"
-        gap = p.losses[-1] - self.surface.min_value
-        return f"{head}; after {len(p.losses) - 1} steps loss - min = {gap:.3g}"
+__all__ = ["LearningRateApp"]
 
 
 class LearningRateApp(AppView):

@@ -104,7 +104,7 @@ def check_predict_grad(predict_dL_dx: Callable[[], float]) -> Feedback:
 # -------------------------------------------------------------- exercise 2
 def _test_graphs() -> list[Value]:
     """Graphs with reuse at several depths, a node feeding both slots, a long chain."""
-    from ..apps.graph_stepper import reused_node  # the lesson's own example
+    from ..example_graphs import reused_node  # the lesson's own example
 
     out = [exercise_graph(), reused_node()]
     # a used near the inputs and near the output, through paths of unequal length

@@ -6,21 +6,9 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["grid", "plot_decision_boundary"]
+from ..data import grid
 
-
-def grid(X: np.ndarray, steps: int = 120, pad: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A (steps x steps) grid covering X's bounding box plus `pad`.
-
-    Returns:
-        xx, yy: (steps, steps) coordinates; points: (steps * steps, 2).
-    """
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"X has shape {X.shape}, expected (N, 2)")
-    lo = X.min(axis=0) - pad
-    hi = X.max(axis=0) + pad
-    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], steps), np.linspace(lo[1], hi[1], steps))
-    return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
+__all__ = ["plot_decision_boundary"]
 
 
 def plot_decision_boundary(

@@ -7,13 +7,13 @@ from typing import Callable, Sequence
 import numpy as np
 from matplotlib.colors import to_rgb
 
-from .boundary import grid
+from ..data import grid
 
 __all__ = [
     "CLASS_COLORS",
     "probability_image",
+    "boundary_image",
     "draw_boundary",
-    "confusion_matrix",
     "plot_confusion_matrix",
     "plot_digits",
 ]
@@ -49,6 +49,19 @@ def probability_image(
     return rgb.reshape(shape[0], shape[1], 3)
 
 
+def boundary_image(model) -> np.ndarray:
+    """The plane of a `PlaygroundModel` coloured by predicted class, pale where unsure.
+
+    Returns: (rows, cols, 3) uint8 pixels over `model.xx`'s grid; a plane of
+    grey when the net has diverged (non-finite probabilities).
+    """
+    probs = model.predict_proba(model.grid_points)
+    if not np.isfinite(probs).all():  # a diverged net: show a grey plane
+        return np.full(model.xx.shape + (3,), 217, dtype=np.uint8)
+    # uint8 pixels: matplotlib resamples them faster than floats
+    return (255 * probability_image(probs, model.xx.shape)).astype(np.uint8)
+
+
 def draw_boundary(
     ax,
     predict_proba: Callable[[np.ndarray], np.ndarray],
@@ -75,22 +88,6 @@ def draw_boundary(
     ax.set_xticks([])
     ax.set_yticks([])
     return img
-
-
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> np.ndarray:
-    """Counts: entry [i, j] is how many examples of class i were predicted as j.
-
-    Inputs: y_true, y_pred (N,) integer labels. Returns: (classes, classes) int64.
-    """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_true.ndim != 1:
-        raise ValueError(
-            f"y_true has shape {y_true.shape} and y_pred {y_pred.shape}, "
-            "expected (N,) both"
-        )
-    cm = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(cm, (y_true, y_pred), 1)
-    return cm
 
 
 def plot_confusion_matrix(ax, cm: np.ndarray, labels: Sequence[str] | None = None):

@@ -33,6 +33,7 @@ from matplotlib.path import Path
 from matplotlib.text import Text
 
 from ..engine import Value
+from ..graph_stepper import MAX_NODES, fmt
 
 __all__ = [
     "GraphLayout",
@@ -46,8 +47,6 @@ __all__ = [
     "MAX_NODES",
 ]
 
-# above this many value nodes a drawing is a hairball: draw a summary instead
-MAX_NODES = 150
 
 # geometry in inches at scale 1
 PITCH = 1.55  # from one value column to the next
@@ -89,14 +88,6 @@ class PngFigure(Figure):
         out = io.BytesIO()
         image.quantize(64, method=PIL.Image.Quantize.FASTOCTREE).save(out, format="png")
         return out.getvalue()
-
-
-def fmt(x: float) -> str:
-    """A number in at most ~9 characters: 4 significant digits, or e-notation."""
-    s = f"{x:.4g}"
-    if len(s) > 8:
-        s = f"{x:.2e}"
-    return s
 
 
 def op_text(op: str) -> str:

@@ -7,7 +7,7 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..apps.single_neuron import SingleWeightModel
+from ..single_weight import SingleWeightModel
 
 __all__ = ["plot_lr_regimes"]
 

@@ -5,7 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from bpkit.apps.single_neuron import SingleWeightApp, SingleWeightModel, regime
+from bpkit.apps.single_weight import SingleWeightApp
+from bpkit.single_weight import SingleWeightModel, regime
 
 
 def test_one_step_from_the_worked_example_gives_w_one_point_seven():

@@ -1,0 +1,111 @@
+"""The quiet training loop: `train` stops at the first non-finite loss."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .clipping import clip_grad_norm_
+from .optimizer import Optimizer
+from .schedules import LRScheduler
+
+
+@dataclass
+class TrainResult:
+    """What `train` measured.
+
+    losses: (k,) the loss before each update; lrs: (k,) the lr of each update.
+    diverged_at: the step whose loss was not finite (losses has it last), else None.
+    """
+
+    losses: np.ndarray
+    lrs: np.ndarray
+    diverged_at: int | None = None
+    grad_norms: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.losses[-1]) if len(self.losses) else math.nan
+
+    @property
+    def message(self) -> str:
+        if self.diverged:
+            return f"diverged at step {self.diverged_at} (loss = {self.final_loss:.4g})"
+        return f"ran {len(self.losses)} steps, final loss {self.final_loss:.4g}"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _loss_value(loss: Any) -> float:
+    loss = getattr(loss, "data", loss)  # an engine.Value
+    return float(np.asarray(loss, dtype=np.float64))
+
+
+def _evaluate(closure: Callable[[], Any]) -> float:
+    """closure()'s loss as a float; inf when the forward pass itself blew up."""
+    try:
+        return _loss_value(closure())
+    except (OverflowError, FloatingPointError):
+        return math.inf  # Python floats raise where numpy gives inf
+    except ValueError as e:
+        # bpkit.losses refuses non-finite logits: the network already diverged
+        if "non-finite" in str(e):
+            return math.nan
+        raise
+
+
+def train(
+    closure: Callable[[], Any],
+    optimizer: Optimizer,
+    steps: int,
+    scheduler: LRScheduler | None = None,
+    max_grad_norm: float | None = None,
+    max_loss: float | None = None,
+    callback: Callable[[int, float], Any] | None = None,
+) -> TrainResult:
+    """Run `steps` optimizer steps; stop at the first loss that is not finite.
+
+    Inputs:
+        closure: computes the loss and *adds* its gradient into the parameters'
+            `.grad` (the loop zeroes them first); returns the loss (a float or
+            a `Value`).
+        optimizer, scheduler: the scheduler steps after every optimizer step.
+        max_grad_norm: clip the gradients' total norm first (`clip_grad_norm_`).
+        max_loss: also count a loss above this as divergence.
+        callback(step, loss): called after each finite loss.
+    Returns:
+        a `TrainResult`; ``result.message`` reads "diverged at step k" when
+        it diverged. numpy warnings are silenced throughout: divergence is
+        reported, not printed.
+    """
+    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    losses, lrs, norms = [], [], []
+    diverged_at = None
+    with np.errstate(all="ignore"):
+        for k in range(int(steps)):
+            optimizer.zero_grad()
+            loss = _evaluate(closure)
+            losses.append(loss)
+            if not math.isfinite(loss) or (max_loss is not None and loss > max_loss):
+                diverged_at = k
+                break
+            if callback is not None:
+                callback(k, loss)
+            if max_grad_norm is not None:
+                norms.append(clip_grad_norm_(
+                    [p for g in optimizer.param_groups for p in g["params"]],
+                    max_grad_norm))
+            lrs.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+    return TrainResult(np.array(losses), np.array(lrs), diverged_at, np.array(norms))

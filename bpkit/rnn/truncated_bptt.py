@@ -1,0 +1,123 @@
+"""Truncated BPTT, and `grad_vector` to compare its gradients with full BPTT's."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
+
+import numpy as np
+
+from ..layers import Parameter
+from ._checks import _shape_error
+
+if TYPE_CHECKING:  # only for the annotations: sequence_model imports tbptt
+    from .sequence_model import SequenceModel
+
+__all__ = ["TBPTTResult", "tbptt", "grad_vector"]
+
+
+class TBPTTResult(NamedTuple):
+    loss: float  # the mean loss over the whole sequence
+    updates: int  # how many backward passes (and `update` calls) ran
+    dh_norms: np.ndarray  # (T,): ||dL/dh_t|| in the window that injected step t's loss
+    state: Any  # the final state: pass it to the next call to carry it on
+
+
+def tbptt(
+    model: SequenceModel,
+    x: np.ndarray,
+    y: np.ndarray,
+    k1: int,
+    k2: int | None = None,
+    state: Any = None,
+    update: Callable[[], Any] | None = None,
+    average: str = "sequence",
+) -> TBPTTResult:
+    """Truncated BPTT(k1, k2) over one batch of sequences.
+
+    Every k1 steps, the losses of those k1 steps are backpropagated through the
+    last k2 steps (k2 >= k1, default k2 = k1), then `update()` is called (for
+    example: clip, `optimizer.step()`, `optimizer.zero_grad()`). The hidden
+    state is carried from one window to the next, but no gradient flows back
+    across a window's start: that is the truncation. With k1 = k2 = k the
+    windows are the chunks 0..k-1, k..2k-1, ... (what "detach the state every k
+    steps" does in PyTorch); with k2 > k1 each window also reaches k2 - k1
+    steps into the previous chunk, recomputed from the state stored there. Only
+    k2 steps are kept at a time, so memory does not grow with T. With
+    k1 = k2 = T this *is* full BPTT, and gives exactly its gradients.
+
+    Inputs: x (N, T, D); y as for `SequenceModel`; state: initial state or None.
+    average: "sequence" weighs each window's loss by its share of the T steps,
+        so the gradients summed over the windows (with update=None) estimate
+        the gradient of the whole sequence's mean loss; "chunk" makes each
+        window's loss its own mean, as when every window is a training step.
+    Returns: `TBPTTResult(loss, updates, dh_norms, state)`; gradients are added
+    to the parameters' `.grad`.
+    """
+    x = np.asarray(x)
+    if x.ndim != 3:
+        raise _shape_error("tbptt", "x", x.shape, "(N, T, D)")
+    N, T = x.shape[:2]
+    out_shape = (N,) if model.many_to_one else (N, T)
+    y = np.asarray(y)
+    if y.shape[: len(out_shape)] != out_shape:
+        want = ", ".join(map(str, out_shape))
+        raise _shape_error("tbptt", "y", y.shape, f"({want}, ...) to match x {x.shape}")
+    k2 = k1 if k2 is None else k2
+    for name, k in (("k1", k1), ("k2", k2)):
+        if int(k) != k or k < 1:
+            raise ValueError(f"{name} must be a positive integer, got {k!r}")
+    if k2 < k1:
+        raise ValueError(
+            f"k2 = {k2} < k1 = {k1}: every step's loss must be backpropagated"
+        )
+    if average not in ("sequence", "chunk"):
+        raise ValueError(f"average must be 'sequence' or 'chunk', got {average!r}")
+    k1, k2 = min(int(k1), T), min(int(k2), T)
+    cell, readout = model.cell, model.readout
+    start_state = cell.initial_state(N) if state is None else state
+    norms = np.zeros(T)
+    total, updates, prev = 0.0, 0, 0
+    while prev < T:
+        stop = min(prev + k1, T)
+        # the window: steps w0..stop-1; its new steps prev..stop-1 inject losses
+        w0 = max(prev - (k2 - k1), 0)
+        h = cell.forward(x[:, w0:stop], start_state)  # (N, w, H)
+        nxt = max(stop - (k2 - k1), 0)  # where the next window starts
+        if stop < T:
+            start_state = start_state if nxt == w0 else cell.state_at(nxt - w0 - 1)
+        end_state = cell.state
+        dh = None
+        weight = (stop - prev) / T if average == "sequence" else 1.0
+        if not model.many_to_one:
+            out = readout.forward(h if prev == w0 else h[:, prev - w0 :])
+            loss, dout = model.loss_fn(out, y[:, prev:stop])
+            if weight != 1.0:
+                dout = dout * weight
+            dh_new = readout.backward(dout)
+            total += loss * (stop - prev) / T
+            if prev == w0:
+                dh = dh_new
+            else:
+                dh = np.zeros(h.shape, h.dtype)
+                dh[:, prev - w0 :] = dh_new
+        elif stop == T:
+            out = readout.forward(h[:, -1])
+            loss, dout = model.loss_fn(out, y)
+            total += loss
+            dh = np.zeros(h.shape, h.dtype)
+            dh[:, -1] = readout.backward(dout)
+        if dh is not None:
+            cell.backward(dh, need_dx=False)  # the data needs no gradient
+            norms[prev:stop] = cell.dh_norms[prev - w0 :]
+            updates += 1
+            if update is not None:
+                update()
+        else:
+            cell._cache = None  # nothing to backpropagate: free the window
+        prev = stop
+    return TBPTTResult(float(total), updates, norms, end_state)
+
+
+def grad_vector(params: Sequence[Parameter]) -> np.ndarray:
+    """Every parameter's gradient, flattened into one float64 vector."""
+    return np.concatenate([np.asarray(p.grad, np.float64).ravel() for p in params])
