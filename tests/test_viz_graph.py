@@ -16,13 +16,13 @@ from bpkit.viz.graph import (
     BOX_H,
     BOX_W,
     FONT,
-    _crossings,
     draw_graph,
     fmt,
     graph_layout,
     op_text,
     to_svg,
 )
+from bpkit.viz.graph_layout import _crossings
 
 seeds = st.integers(0, 2**32 - 1)
 

@@ -14,7 +14,6 @@ The views only: they own the widgets and the figure.
 
 from __future__ import annotations
 
-
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.ticker import FixedLocator, NullLocator
