@@ -1,8 +1,8 @@
 """bpkit: backpropagation you can run, see and check.
 
-The core (`engine`, `nn`, `gradcheck`, `data`) imports numpy only; plotting
-(`bpkit.viz`) and widget apps (`bpkit.apps`) import matplotlib and ipywidgets
-when you import them, not before.
+The core (every module outside `bpkit.viz` and `bpkit.apps`) imports numpy
+only; plotting (`bpkit.viz`) and widget apps (`bpkit.apps`) import matplotlib
+and ipywidgets when you import them, not before.
 """
 
 from .engine import Value

@@ -1,6 +1,7 @@
-"""Interactive widget apps, one module per lesson.
+"""Interactive widget apps, one module per lesson: views only.
 
-Each app is a pure-numpy model class (state, `step()`, `reset()`) and a view
-class that owns its widgets as attributes. Importing this package imports
+Each app is a view class that owns its widgets as attributes and drives a
+pure-numpy model from the core (`bpkit.single_weight.SingleWeightModel` for
+`bpkit.apps.single_weight.SingleWeightApp`, and so on). The app modules import
 ipywidgets and matplotlib; `import bpkit` alone does not.
 """

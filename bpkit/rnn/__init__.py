@@ -33,6 +33,8 @@ Everything is imported from `bpkit.rnn`; the files are
 - `sequence_model.py`: `sequence_mse`, `sequence_cross_entropy`, `SequenceModel`;
 - `truncated_bptt.py`: `tbptt`, `TBPTTResult`, and `grad_vector` to compare gradients;
 - `memory.py`: `peak_memory`; `sampling.py`: `generate`;
+- `gradient_over_time.py`, `truncation_study.py`: the models lesson 07's apps
+  run (import them from their files);
 - `_checks.py`: `ACTIVATIONS`, shape/dtype checks and in-place activations;
 - `_chunks.py`: the chunked weight gradients the backward passes share.
 
