@@ -61,7 +61,6 @@ class BatchNorm1d(Layer):
         # running statistics are state, not parameters: no gradient, not optimised
         self.running_mean = np.zeros(num_features, dtype=dtype)
         self.running_var = np.ones(num_features, dtype=dtype)
-        self._cache = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
@@ -88,12 +87,11 @@ class BatchNorm1d(Layer):
             xc = x - mean
         inv_std = 1.0 / np.sqrt(var + self.eps)  # (D,)
         xhat = xc * inv_std  # (N, D)
-        self._cache = (xhat, inv_std, self.training)
+        self._save((xhat, inv_std, self.training))
         return self.gamma.data * xhat + self.beta.data
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        self._need_cache(self._cache)
-        xhat, inv_std, batch_stats = self._cache
+        xhat, inv_std, batch_stats = self._load()
         # same check and cast as every layer: a float32 net stays float32
         dout = _check_dout(dout, xhat.shape, xhat.dtype, "BatchNorm1d.backward")
         self.gamma.grad += (dout * xhat).sum(axis=0)  # (D,)
@@ -139,9 +137,11 @@ class Residual(Layer):
                 f"Residual: inner block maps shape {np.shape(x)} to {fx.shape}, "
                 f"expected {np.shape(x)} (a skip connection needs equal shapes)"
             )
+        self._save(self.inner._snapshot())  # so one Residual can be reused
         return x + fx
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        self.inner._restore(self._load())
         return dout + self.inner.backward(dout)
 
     def parameters(self) -> list[Parameter]:

@@ -178,10 +178,12 @@ def gradient_flow(
     model.zero_grad()
 
     outputs: list[np.ndarray] = []
+    caches = []  # one per position, as Sequential keeps them: a unit may be reused
     h = x
     for unit in units:  # the forward walk: Sequential.forward, one unit at a time
         h = unit.forward(h)
         outputs.append(h)
+        caches.append(unit._snapshot())
 
     loss_value = None
     if loss is not None:
@@ -198,6 +200,7 @@ def gradient_flow(
     grad_norms = [0.0] * len(units)
     for i in reversed(range(len(units))):  # the backward walk, in reverse
         grad_norms[i] = _norm([g])
+        units[i]._restore(caches[i])
         g = units[i].backward(g)
 
     stats = []

@@ -22,10 +22,30 @@ def numerical_grad(
         a float for a float `x`, else an array of x's shape.
 
     Costs two evaluations of `f` per entry of `x`: that is why backprop exists.
+
+    float64 only: in float32 an entry near 1 moves in steps of 6e-8 and `f`
+    rounds at 1e-7 relative, so a difference over 2e-6 is mostly rounding
+    (often exactly 0). A float32 or float16 `x` is refused: check the gradient
+    of a float64 copy of the network instead.
+
+    Where `f` has a kink (ReLU at 0, |x| at 0) the central difference is the
+    mean of the two one-sided slopes (0.5 for ReLU at 0), while backprop uses
+    one of them (0 in bpkit and PyTorch): compare away from kinks. At a domain
+    edge (log or sqrt at 0) `f(x - eps)` is undefined and the result is nan.
     """
     if isinstance(x, np.ndarray):
         if not np.issubdtype(x.dtype, np.floating):
             raise TypeError(f"x must be a float array, got dtype {x.dtype}")
+        if x.dtype != np.float64:
+            raise TypeError(
+                f"x is {x.dtype}: numerical_grad needs float64, because {x.dtype} "
+                f"rounding swamps a difference over 2 * eps = {2 * eps:g}; check "
+                "the gradient on a float64 copy (e.g. build the layer with "
+                "dtype=np.float64)"
+            )
+        if not (isinstance(eps, (int, float, np.floating)) and eps > 0
+                and np.isfinite(eps)):
+            raise ValueError(f"eps must be a positive finite number, got {eps!r}")
         grad = np.zeros_like(x, dtype=np.float64)
         it = np.nditer(x, flags=["multi_index"])
         for _ in it:

@@ -19,6 +19,18 @@ Conventions:
 - float64 by default (for gradient checks); float32 on request. A layer casts
   its input and `dout` to its own dtype, so a float32 network stays float32 even
   when fed float64 data.
+- One instance may be used at several places in one graph, as in PyTorch:
+  `Sequential(lin, relu, lin2, relu)` reuses one `ReLU`, and gets the same
+  gradients as finite differences. `forward` keeps its cache with `_save`;
+  a container (`Sequential`, `Residual`) takes a snapshot of each child's
+  cache right after the child's forward and restores it before the child's
+  backward, so every position backpropagates its own input.
+  Called directly, a layer keeps only its last call's cache: a second
+  `forward` replaces the first (the usual "evaluate, then train" loop), and
+  backward uses the last one. Backward may run again on that cache (the
+  gradients add up). What it cannot do is backpropagate two different calls
+  of its own: after two or more forwards, a second backward raises a
+  RuntimeError that says so, instead of a silently wrong gradient.
 - NaN in, NaN out: layers do not scan their inputs for NaN (that would cost a
   pass over every array), they propagate it (ReLU too). The losses in
   `bpkit.losses` do scan, and raise a ValueError saying where the NaN is.
@@ -78,9 +90,17 @@ class Parameter:
 
 
 class Layer:
-    """Base class: `__call__` is `forward`; `parameters()`; `zero_grad()`; train/eval."""
+    """Base class: `__call__` is `forward`; `parameters()`; `zero_grad()`; train/eval.
+
+    `forward` keeps what `backward` needs with `self._save(cache)`; `backward`
+    gets it back with `self._load()`. Containers move a child's cache with
+    `_snapshot()` / `_restore(cache)` (see the module docstring).
+    """
 
     training: bool = True
+    _saved: Any = None  # what the last forward kept for backward
+    _calls: int = 0  # forwards since the last backward
+    _backs: int = 0  # backwards since the last forward
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -115,6 +135,37 @@ class Layer:
             raise RuntimeError(
                 f"{type(self).__name__}.backward called before forward"
             )
+
+    def _save(self, cache: Any) -> None:
+        """Keep `cache` for backward (called by forward)."""
+        if self._backs:
+            self._calls = 0
+        self._calls += 1
+        self._backs = 0
+        self._saved = cache
+
+    def _load(self) -> Any:
+        """The cache of the last forward (called by backward); refuses an ambiguity."""
+        self._need_cache(self._saved)
+        self._backs += 1
+        if self._calls > 1 and self._backs > 1:
+            name = type(self).__name__
+            raise RuntimeError(
+                f"{name} was called {self._calls} times before this backward pass, "
+                "but a layer called directly keeps only its last call's input, so "
+                "it cannot backpropagate an earlier call. Put the repeated uses in "
+                "one Sequential (it keeps one cache per position), or run forward "
+                "and backward once per call."
+            )
+        return self._saved
+
+    def _snapshot(self) -> Any:
+        """This layer's cache, for a container to restore before its backward."""
+        return self._saved
+
+    def _restore(self, cache: Any) -> None:
+        """Put back a cache taken by `_snapshot`: backward then uses exactly it."""
+        self._saved, self._calls, self._backs = cache, 1, 0
 
 
 def _as_float_array(x: Any, who: str) -> np.ndarray:
@@ -184,13 +235,12 @@ class Linear(Layer):
         self.b = Parameter(np.zeros(out_features, dtype=dtype), "b") if bias else None
         self.in_features, self.out_features = in_features, out_features
         self.dtype = dtype
-        self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = _check_input(x, self.in_features, "Linear")
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
-        self._x = x  # (N, D): all that backward needs
+        self._save(x)  # (N, D): all that backward needs
         out = x @ self.W.data  # (N, H)
         if self.b is not None:
             out += self.b.data  # broadcast over the N rows
@@ -203,8 +253,11 @@ class Linear(Layer):
         Returns: dx (N, D). Skipping it (``input_grad=False``) saves a third of
         the work when x is data, not something to learn, as in a first layer.
         """
-        self._need_cache(self._x)
-        x = self._x
+        return self._backward(self._load(), dout, input_grad)
+
+    def _backward(
+        self, x: np.ndarray, dout: np.ndarray, input_grad: bool
+    ) -> np.ndarray | None:
         dout = _check_dout(dout, (x.shape[0], self.out_features), self.dtype,
                            "Linear.backward")
         self.W.grad += x.T @ dout  # (D, N) @ (N, H) -> (D, H)
@@ -230,15 +283,14 @@ class _Elementwise(Layer):
     Returns: the same shape and float dtype
     """
 
-    _cache: np.ndarray | None = None
-
-    def _check(self, dout: np.ndarray) -> np.ndarray:
-        self._need_cache(self._cache)
-        return _check_dout(dout, self._cache.shape, self._dtype,
-                           f"{type(self).__name__}.backward")
+    def _check(self, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """dout checked against the cache; returns (dout, cache)."""
+        cache, dtype = self._load()
+        dout = _check_dout(dout, cache.shape, dtype, f"{type(self).__name__}.backward")
+        return dout, cache
 
     def _remember(self, cache: np.ndarray, dtype: np.dtype) -> None:
-        self._cache, self._dtype = cache, dtype
+        self._save((cache, dtype))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -253,8 +305,8 @@ class ReLU(_Elementwise):
         return np.maximum(x, 0)  # np.maximum propagates NaN
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dout = self._check(dout)
-        return dout * self._cache
+        dout, mask = self._check(dout)
+        return dout * mask
 
 
 class LeakyReLU(_Elementwise):
@@ -267,12 +319,13 @@ class LeakyReLU(_Elementwise):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = _as_float_array(x, "LeakyReLU")
-        self._remember(x > 0, x.dtype)
-        return np.where(self._cache, x, self.slope * x)
+        positive = x > 0
+        self._remember(positive, x.dtype)
+        return np.where(positive, x, self.slope * x)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dout = self._check(dout)
-        return dout * np.where(self._cache, 1.0, self.slope).astype(dout.dtype)
+        dout, positive = self._check(dout)
+        return dout * np.where(positive, 1.0, self.slope).astype(dout.dtype)
 
     def __repr__(self) -> str:
         return f"LeakyReLU(slope={self.slope})"
@@ -288,8 +341,8 @@ class Tanh(_Elementwise):
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dout = self._check(dout)
-        return dout * (1 - self._cache**2)
+        dout, out = self._check(dout)
+        return dout * (1 - out**2)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -312,8 +365,7 @@ class Sigmoid(_Elementwise):
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dout = self._check(dout)
-        s = self._cache
+        dout, s = self._check(dout)
         return dout * s * (1 - s)
 
 
@@ -329,8 +381,11 @@ class Sequential(Layer):
         self.layers = list(layers)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        caches = []  # one per position: a layer used twice has two
         for layer in self.layers:
             x = layer.forward(x)
+            caches.append(layer._snapshot())
+        self._save(caches)
         return x
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
@@ -339,11 +394,14 @@ class Sequential(Layer):
         With ``input_grad=False`` (x is data), a first `Linear` skips computing
         dL/dx and None is returned.
         """
+        caches = self._load()
         if not self.layers:
             return dout if input_grad else None
-        for layer in reversed(self.layers[1:]):
+        for layer, cache in zip(reversed(self.layers[1:]), reversed(caches[1:])):
+            layer._restore(cache)
             dout = layer.backward(dout)
         first = self.layers[0]
+        first._restore(caches[0])
         if input_grad:
             return first.backward(dout)
         if isinstance(first, (Linear, Sequential)):
@@ -352,7 +410,15 @@ class Sequential(Layer):
         return None
 
     def parameters(self) -> list[Parameter]:
-        return [p for layer in self.layers for p in layer.parameters()]
+        """Every layer's parameters, each once (a layer used twice is listed once)."""
+        seen: set[int] = set()
+        out = []
+        for layer in self.layers:
+            for p in layer.parameters():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    out.append(p)
+        return out
 
     def children(self) -> list[Layer]:
         return list(self.layers)

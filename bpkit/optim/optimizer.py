@@ -118,6 +118,13 @@ class Optimizer:
         params = _as_param_list(group["params"], name)
         if not params:
             raise ValueError(f"{name} got an empty parameter list")
+        ids = [id(p) for p in params]
+        if len(set(ids)) != len(ids):
+            i = next(j for j, k in enumerate(ids) if ids.index(k) != j)
+            raise ValueError(
+                f"{name}: parameter {i} is listed twice, so it would be updated twice "
+                "per step; list each parameter once (Sequential.parameters() does)"
+            )
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError(f"{name}: a parameter appears in more than one group")
@@ -139,6 +146,8 @@ class Optimizer:
         """Set every parameter's gradient to 0 (arrays in place)."""
         for group in self.param_groups:
             for p in group["params"]:
+                if p.grad is None:
+                    continue  # no gradient yet (as step() skips it): leave it so
                 if isinstance(p.grad, np.ndarray):
                     p.grad.fill(0)
                 else:

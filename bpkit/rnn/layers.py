@@ -251,17 +251,16 @@ class TemporalLinear(Linear):
                 "TemporalLinear", "x", x.shape, f"(N, T, {self.in_features}) or (N, H)"
             )
         x = _as(x, self.W.data.dtype)
-        self._x = x
+        self._save(x)
         out = x @ self.W.data  # (N, T, O)
         if self.b is not None:
             out += self.b.data
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        self._need_cache(self._x)
-        x = self._x
+        x = self._load()
         if x.ndim == 2:
-            return super().backward(dout)
+            return self._backward(x, dout, True)
         N, T, H = x.shape
         if dout.shape != (N, T, self.out_features):
             raise _shape_error(
