@@ -56,9 +56,10 @@ notebooks: setup
 present: setup
 	$(BIN)/python tools/present.py $(PRESENT_ARGS)
 
-# student copies: student/NN_*.ipynb, solutions replaced by stubs, outputs cleared
+# student copies: student/NN_*.ipynb, solutions replaced by stubs, outputs cleared;
+# existing copies are kept unless STUDENT_ARGS=--force
 student: setup
-	$(BIN)/python tools/student.py
+	$(BIN)/python tools/student.py $(STUDENT_ARGS)
 
 clean:
 	rm -rf $(VENV) artifacts student .pytest_cache

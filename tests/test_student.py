@@ -231,3 +231,63 @@ def test_every_check_a_lesson_uses_has_tests_of_its_hints(notebook):
             for name in CHECK_CALL.findall(c.source)}
     untested = sorted(name for name in used if name not in tests.read_text())
     assert not untested, f"{tests.name} never exercises {untested}"
+
+
+# ------------------------------------------------------------ never lose a file
+def _main_error(capsys, argv) -> tuple[int, str]:
+    code = student.main(argv)
+    return code, capsys.readouterr().err
+
+
+def test_an_out_folder_holding_the_sources_is_refused_and_nothing_changes(capsys):
+    before = NOTEBOOKS[0].read_bytes()
+    for out in (ROOT / "notebooks", ROOT / "notebooks" / ".." / "notebooks"):
+        code, err = _main_error(capsys, [str(NOTEBOOKS[0]), "--out", str(out)])
+        assert code == 1 and "is a source notebook" in err
+    assert NOTEBOOKS[0].read_bytes() == before
+
+
+def test_an_existing_copy_is_kept_unless_forced(tmp_path, capsys):
+    out = tmp_path / "student"
+    assert student.main([str(NOTEBOOKS[0]), "--out", str(out)]) == 0
+    target = out / NOTEBOOKS[0].name
+    target.write_text('{"a learner": "edits"}')
+    code, err = _main_error(capsys, [str(NOTEBOOKS[0]), "--out", str(out)])
+    assert code == 1 and "already exist" in err and "--force" in err
+    assert target.read_text() == '{"a learner": "edits"}'
+    assert student.main([str(NOTEBOOKS[0]), "--out", str(out), "--force"]) == 0
+    assert "BEGIN SOLUTION" not in target.read_text()
+
+
+def test_a_missing_notebook_is_a_one_line_error(tmp_path, capsys):
+    code, err = _main_error(capsys, [str(tmp_path / "nope.ipynb"), "--out",
+                                     str(tmp_path / "s")])
+    assert code == 1 and err.strip().count("\n") == 0 and "no such notebook" in err
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("begin, end", [
+    ("# BEGIN SOLUTION", "# END SOLUTION"),
+    ("###BEGIN SOLUTION", "###END SOLUTION"),
+    ("## BEGIN SOLUTION ##", "## END SOLUTION ##"),
+])
+@pytest.mark.parametrize("cell_type", ["code", "markdown", "raw"])
+def test_every_marker_spelling_nbgrader_accepts_is_stripped_in_every_cell_type(
+    begin, end, cell_type
+):
+    make = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
+            "raw": nbformat.v4.new_raw_cell}[cell_type]
+    nb = nbformat.v4.new_notebook(cells=[make(f"before\n{begin}\nthe answer 42\n{end}\n")])
+    copy_, n = student.student_notebook(nb)
+    assert n == 1 and "42" not in copy_.cells[0].source
+    assert copy_.cells[0].source.startswith("before\n")
+
+
+def test_a_marker_it_cannot_pair_fails_loudly_and_writes_nothing(tmp_path, capsys):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "# BEGIN SOLUTION\nthe answer")])
+    src = tmp_path / "01_x.ipynb"
+    nbformat.write(nb, src)
+    code, err = _main_error(capsys, [str(src), "--out", str(tmp_path / "s")])
+    assert code == 1 and "never closed" in err
+    assert not (tmp_path / "s").exists()

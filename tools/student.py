@@ -3,9 +3,17 @@
     python tools/student.py                       # notebooks/NN_*.ipynb -> student/
     python tools/student.py --out handout         # somewhere else
     python tools/student.py --nbgrader source/bpkit   # nbgrader source copies too
+    python tools/student.py --force               # overwrite existing copies
+
+It never writes over a source notebook, and never over an existing copy (a
+learner's edits would be lost) unless `--force` is given; it checks every
+target before writing any.
 
 Every exercise answer in the instructor notebooks sits between nbgrader's markers,
-``### BEGIN SOLUTION`` / ``### END SOLUTION``. A student copy replaces each marked
+``### BEGIN SOLUTION`` / ``### END SOLUTION``. As in nbgrader, any line that
+contains ``BEGIN SOLUTION`` (``# BEGIN SOLUTION``, ``###BEGIN SOLUTION``, ...) opens
+a region and any line containing ``END SOLUTION`` closes it, in every cell type
+(code, markdown, raw); an unbalanced marker is an error. A student copy replaces each marked
 region with nbgrader's stub (``raise NotImplementedError()`` in code, ``YOUR ANSWER
 HERE`` in markdown), keeps everything else, and clears every output. The ``check_...``
 calls stay: on a stub they print "not attempted yet" instead of failing.
@@ -26,7 +34,8 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+# nbgrader's delimiters: a line containing one is a marker, however it is commented
+BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
 # nbgrader's ClearSolutions stubs, so a student copy is what nbgrader would release
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
@@ -44,17 +53,17 @@ def strip_solutions(source: str, stub: str = CODE_STUB) -> tuple[str, int]:
     out: list[str] = []
     inside, regions = False, 0
     for number, line in enumerate(source.splitlines(), 1):
-        text = line.strip()
-        if text.startswith(BEGIN):
+        if BEGIN in line:
             if inside:
                 raise ValueError(
-                    f"line {number}: {BEGIN} inside an open solution region")
+                    f"line {number}: {line.strip()} inside an open solution region")
             inside, regions = True, regions + 1
             indent = line[: len(line) - len(line.lstrip())]
             out += [indent + s for s in stub.splitlines()]
-        elif text.startswith(END):
+        elif END in line:
             if not inside:
-                raise ValueError(f"line {number}: {END} without a {BEGIN} before it")
+                raise ValueError(
+                    f"line {number}: {line.strip()} without a {BEGIN} before it")
             inside = False
         elif not inside:
             out.append(line)
@@ -64,7 +73,7 @@ def strip_solutions(source: str, stub: str = CODE_STUB) -> tuple[str, int]:
 
 
 def _solution_regions(cell) -> int:
-    return sum(line.strip().startswith(BEGIN) for line in cell.source.splitlines())
+    return sum(BEGIN in line for line in cell.source.splitlines())
 
 
 def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook"):
@@ -75,13 +84,13 @@ def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook"):
     nb = copy.deepcopy(nb)
     total = 0
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type in ("code", "markdown"):
-            stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
-            try:
-                cell.source, n = strip_solutions(cell.source, stub)
-            except ValueError as err:
-                raise ValueError(f"{name}, cell {index}: {err}") from None
-            total += n
+        # every cell type: a marker in a raw cell would ship the answer too
+        stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
+        try:
+            cell.source, n = strip_solutions(cell.source, stub)
+        except ValueError as err:
+            raise ValueError(f"{name}, cell {index}: {err}") from None
+        total += n
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
@@ -114,18 +123,62 @@ def notebooks(root: Path = ROOT) -> list[Path]:
     return sorted((root / "notebooks").glob("[0-9]*.ipynb"))
 
 
+def _targets(sources: list[Path], out: Path, nbgrader: Path | None) -> list[Path]:
+    targets = [out / p.name for p in sources]
+    if nbgrader is not None:
+        targets += [nbgrader / p.name for p in sources]
+    return targets
+
+
+def check_targets(
+    sources: list[Path], out: Path, nbgrader: Path | None = None, force: bool = False
+) -> None:
+    """Refuse, before writing anything, what would lose a file.
+
+    A missing source, two sources with one name, a target that is a source
+    notebook (whatever the path spelling), or an existing target without
+    `force` is a ValueError naming the file.
+    """
+    for path in sources:
+        if not path.is_file():
+            raise ValueError(f"{path}: no such notebook")
+    names = [p.name for p in sources]
+    if len(set(names)) != len(names):
+        raise ValueError("two notebooks share a file name; their copies would collide")
+    originals = {p.resolve() for p in sources} | {p.resolve() for p in notebooks()}
+    targets = _targets(sources, out, nbgrader)
+    for target in targets:
+        if target.resolve() in originals:
+            raise ValueError(
+                f"{target} is a source notebook: writing its copy there would strip "
+                "its solutions; choose another --out")
+    existing = [t for t in targets if t.exists()]
+    if existing and not force:
+        shown = ", ".join(os.path.relpath(t) for t in existing[:3])
+        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        raise ValueError(
+            f"{shown}{more} already exist (a learner's edits there would be lost); "
+            "pass --force to overwrite them, or choose another --out")
+
+
 def write_copies(
-    sources: list[Path], out: Path, nbgrader: Path | None = None
+    sources: list[Path], out: Path, nbgrader: Path | None = None,
+    force: bool = False,
 ) -> dict[str, int]:
     """Write the student copy of each notebook into `out` (and nbgrader sources).
 
-    Returns {notebook file name: solution regions replaced}.
+    Every copy is made in memory first, so a notebook with a bad marker writes
+    nothing. Returns {notebook file name: solution regions replaced}.
     """
-    out.mkdir(parents=True, exist_ok=True)
-    replaced = {}
+    check_targets(sources, out, nbgrader, force)
+    made = []
     for path in sources:
         nb = nbformat.read(path, as_version=4)
         student, n = student_notebook(nb, path.name)
+        made.append((path, nb, student, n))
+    out.mkdir(parents=True, exist_ok=True)
+    replaced = {}
+    for path, nb, student, n in made:
         nbformat.write(student, out / path.name)
         replaced[path.name] = n
         if nbgrader is not None:
@@ -143,13 +196,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nbgrader", type=Path, metavar="DIR",
                         help="also write nbgrader source copies "
                              "(solution cells marked)")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite existing copies (never a source notebook)")
     args = parser.parse_args(argv)
     sources = args.notebooks or notebooks()
     if not sources:
         parser.error("no notebooks found")
     try:
-        replaced = write_copies(sources, args.out, args.nbgrader)
-    except ValueError as err:
+        replaced = write_copies(sources, args.out, args.nbgrader, args.force)
+    except (ValueError, OSError, nbformat.reader.NotJSONError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     for name, n in replaced.items():
