@@ -409,6 +409,25 @@ def test_truncated_bptt_with_k_equal_T_is_exactly_full_bptt(kind):
         assert np.array_equal(res.dh_norms, full_norms)
 
 
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_windows_reaching_past_the_start_give_the_full_gradient(kind):
+    """k2 >= T: every window reaches back to step 0, so the gradients summed over
+    the windows are full BPTT's, even when T is not a multiple of k1 (the last
+    window used to stop early)."""
+    rng = np.random.default_rng(5)
+    N, T = 2, 10
+    model = _model(kind, rng)
+    x, y = rng.standard_normal((N, T, 3)), rng.standard_normal((N, T, 2))
+    model.zero_grad()
+    tbptt(model, x, y, k1=T)
+    full = [p.grad.copy() for p in model.parameters()]
+    model.zero_grad()
+    res = tbptt(model, x, y, k1=4, k2=12)
+    assert res.updates == 3
+    for p, g in zip(model.parameters(), full):
+        np.testing.assert_allclose(p.grad, g, rtol=1e-12, atol=1e-14, err_msg=p.name)
+
+
 def _window_loss(model, x, y, w0, prev, stop, start_state, T):
     """The loss tbptt backpropagates in one window: its start state held fixed."""
     h = model.cell.forward(x[:, w0:stop], start_state)
@@ -417,7 +436,7 @@ def _window_loss(model, x, y, w0, prev, stop, start_state, T):
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm"])
-@pytest.mark.parametrize("k1,k2", [(3, 3), (2, 5), (4, 6), (5, 5)])
+@pytest.mark.parametrize("k1,k2", [(3, 3), (2, 5), (4, 6), (5, 5), (4, 15), (3, 12)])
 def test_truncated_gradient_is_the_gradient_of_the_windows_with_their_start_cut(
     kind, k1, k2
 ):

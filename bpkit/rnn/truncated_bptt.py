@@ -72,7 +72,9 @@ def tbptt(
         )
     if average not in ("sequence", "chunk"):
         raise ValueError(f"average must be 'sequence' or 'chunk', got {average!r}")
-    k1, k2 = min(int(k1), T), min(int(k2), T)
+    # k2 is not capped at T: a window's reach back, k2 - k1, stays what was asked
+    # (capping it shortened the last window when T is not a multiple of k1)
+    k1, k2 = min(int(k1), T), int(k2)
     cell, readout = model.cell, model.readout
     start_state = cell.initial_state(N) if state is None else state
     norms = np.zeros(T)
