@@ -9,6 +9,14 @@ micrograd does), keeps the graph free of reference cycles: a finished graph is
 freed by reference counting at once, and the garbage collector has nothing to
 chase in a training loop. It also means every chain-rule factor can be shown
 (see `Value.backward_trace`).
+
+Edge values follow IEEE float64 arithmetic, as PyTorch does: an overflow gives
+inf (`exp(1000)`, `10 ** 400` and their slopes), nan propagates (`exp(nan)`,
+`relu(nan)` and `nan ** 2` are nan), a tiny nonzero divisor gives a finite or
+infinite quotient, and `x ** 0` is 1 with slope 0. Where the maths is undefined
+the op raises instead of returning inf or nan: `x / 0` (ZeroDivisionError),
+`0 ** k` for k < 0, a negative number to a non-integer power and `log(x)` for
+x <= 0 (ValueError).
 """
 
 from __future__ import annotations
@@ -21,6 +29,15 @@ __all__ = ["Value", "BackwardStep"]
 
 # math.exp overflows above this argument; exp returns inf beyond it
 _EXP_MAX = 709.782712893384
+
+
+def _pow(x: float, k: float) -> float:
+    """x ** k as IEEE arithmetic gives it: inf on overflow, not an OverflowError."""
+    try:
+        return x**k
+    except OverflowError:
+        odd = k.is_integer() and int(k) % 2 == 1
+        return -math.inf if (x < 0 and odd) else math.inf
 
 
 def _coerce(other: object, op: str) -> "Value":
@@ -120,16 +137,21 @@ class Value:
                 f"({x:g}) ** {k:g} is not a real number "
                 "(negative base, non-integer exponent)"
             )
-        # x ** (k - 1) at x = 0 for 0 < k < 1 is infinite: the true slope
-        local = k * x ** (k - 1) if (x != 0.0 or k >= 1) else math.inf
-        return Value(x**k, self, local, None, 0.0, f"**{k:g}")
+        if k == 0.0:
+            local = 0.0  # x ** 0 = 1 for every x (0 and nan included): flat
+        elif x == 0.0 and k < 1:
+            local = math.inf  # x ** (k - 1) at 0 for 0 < k < 1: the true slope
+        else:
+            local = k * _pow(x, k - 1)  # inf when it overflows, as in torch
+        return Value(_pow(x, k), self, local, None, 0.0, f"**{k:g}")
 
     def __truediv__(self, other: "Value | float") -> "Value":
         other = _coerce(other, "/")
         b = other.data
         if b == 0.0:
             raise ZeroDivisionError(f"division by zero: {self.data:g} / 0")
-        return Value(self.data / b, self, 1.0 / b, other, -self.data / (b * b), "/")
+        # -a / b**2 as (-a / b) / b: b * b underflows to 0 for |b| < 1e-162
+        return Value(self.data / b, self, 1.0 / b, other, -(self.data / b) / b, "/")
 
     def __neg__(self) -> "Value":
         return Value(-self.data, self, -1.0, None, 0.0, "neg")
@@ -152,7 +174,8 @@ class Value:
 
     def exp(self) -> "Value":
         x = self.data
-        e = math.exp(x) if x <= _EXP_MAX else math.inf
+        # inf beyond the overflow point (math.exp raises there); nan stays nan
+        e = math.exp(x) if (x <= _EXP_MAX or x != x) else math.inf
         return Value(e, self, e, None, 0.0, "exp")
 
     def log(self) -> "Value":
@@ -179,6 +202,8 @@ class Value:
         x = self.data
         # the derivative at exactly 0 is taken as 0, as in PyTorch
         if x > 0:
+            return Value(x, self, 1.0, None, 0.0, "relu")
+        if x != x:  # nan in, nan out, with torch's slope there (x <= 0 is false)
             return Value(x, self, 1.0, None, 0.0, "relu")
         return Value(0.0, self, 0.0, None, 0.0, "relu")
 
