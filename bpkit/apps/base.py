@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import traceback
+import weakref
 from typing import Callable
 
 import ipywidgets as widgets
@@ -14,6 +15,40 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 __all__ = ["AppView"]
+
+
+def _current_cell() -> tuple[str, str] | None:
+    """(cell id, execution id) of the notebook cell running now, else None.
+
+    JupyterLab and Notebook 7 send the cell's id with each execution request.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - ipywidgets brings IPython
+        return None
+    shell = get_ipython()
+    header = getattr(shell, "parent_header", None) or {}
+    cell = (header.get("metadata") or {}).get("cellId")
+    run = (header.get("header") or {}).get("msg_id", "")
+    return None if cell is None else (cell, run)
+
+
+def _widgets_in(root) -> list[widgets.Widget]:
+    """`root` and every widget it refers to (children, layout, style), each once."""
+    found: dict[int, widgets.Widget] = {}
+    stack = [root]
+    while stack:
+        w = stack.pop()
+        if not isinstance(w, widgets.Widget) or id(w) in found:
+            continue
+        found[id(w)] = w
+        for name in w.keys:  # the synced traits: widgets hide in layout and style
+            value = getattr(w, name, None)
+            if isinstance(value, widgets.Widget):
+                stack.append(value)
+            elif isinstance(value, (tuple, list)):
+                stack.extend(v for v in value if isinstance(v, widgets.Widget))
+    return list(found.values())
 
 
 class AppView:
@@ -27,15 +62,34 @@ class AppView:
     Subclasses build `self.fig`'s axes and artists once, and update the artists
     in `redraw()`; handlers are wrapped by `self.handler` so an exception
     appears in `self.errors` instead of vanishing into the kernel log.
+
+    `close()` releases the widgets and the figure. Re-running a notebook cell
+    closes the apps of that class its previous run built (apps built in one run,
+    say in a loop, all stay), so an app cell run a hundred times keeps one app's
+    memory, not a hundred.
     """
 
+    # (class name, cell id) -> [(execution id, weak reference to an app)]
+    _by_cell: dict[tuple, list] = {}
+
     def __init__(self, figsize: tuple[float, float], dpi: int = 80) -> None:
+        self.closed = False
+        where = _current_cell()
+        if where is not None:
+            cell, run = where
+            built = AppView._by_cell.setdefault((type(self).__name__, cell), [])
+            for old_run, ref in built:
+                old = ref()
+                if old is not None and old_run != run:
+                    old.close()
+            built[:] = [(r, ref) for r, ref in built if r == run and ref() is not None]
+            built.append((run, weakref.ref(self)))
         self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
         FigureCanvasAgg(self.fig)
         self.image = widgets.Image(format="png")
         self.status = widgets.HTML()
         self.errors = widgets.Output()
-        self.widget: widgets.Widget = widgets.VBox()  # subclasses fill this in
+        self.widget: widgets.Widget | None = None  # subclasses build it
         self._layout_frozen = False
         self._background = None  # pixels of everything but the animated artists
         self._animated: list = []  # none: every render redraws the whole figure
@@ -75,6 +129,8 @@ class AppView:
         solving it costs more than drawing the whole figure, and the axes of an
         app do not move.
         """
+        if self.closed:
+            return  # a late timer tick or callback after close(): nothing to draw
         canvas = self.fig.canvas
         if not self._layout_frozen:
             canvas.draw()
@@ -96,5 +152,30 @@ class AppView:
         PIL.Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)
         self.image.value = buf.getvalue()
 
+    def close(self) -> None:
+        """Close every widget of the app and free its figure; safe to call twice."""
+        if self.closed:
+            return
+        self.closed = True
+        owned = [v for v in vars(self).values() if isinstance(v, widgets.Widget)]
+        for group in vars(self).values():  # dicts of widgets, one per optimizer...
+            if isinstance(group, dict):
+                owned += [v for v in group.values() if isinstance(v, widgets.Widget)]
+        seen: set[int] = set()
+        for root in [self.widget, *owned]:
+            for w in _widgets_in(root):
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    w.close()
+        # drop everything else the app holds (figure, artists, widgets, caches:
+        # the canvas alone keeps a ~1 MB pixel buffer), so a closed app that a
+        # notebook's Out[] still refers to keeps only its model
+        self.fig.clear()
+        model = getattr(self, "model", None)
+        self.__dict__.clear()
+        self.closed, self.model, self.fig, self.image = True, model, None, None
+
     def _repr_mimebundle_(self, **kwargs):
+        if self.closed:
+            return {"text/plain": f"{type(self).__name__} (closed)"}
         return self.widget._repr_mimebundle_(**kwargs)

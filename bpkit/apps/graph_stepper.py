@@ -133,6 +133,8 @@ class GraphStepperApp(AppView):
         of a draw's cost: they are drawn once, on a transparent layer, and
         composited over each new draw of the boxes, grads and edges below them.
         """
+        if self.closed:
+            return
         canvas = self.fig.canvas
         dynamic = {id(a) for a in self._dynamic}
         rest = [a for a in _artists(self.fig) if id(a) not in dynamic]
