@@ -628,3 +628,66 @@ def test_other_value_errors_from_the_closure_are_not_swallowed():
 
     with pytest.raises(ValueError, match="expected"):
         train(closure, SGD([Parameter(np.zeros(1))], lr=0.1), 3)
+
+
+# ------------------------------------------------- a learner's slips, named
+def _quadratic(rng):
+    from bpkit.layers import Parameter
+
+    w = Parameter(rng.standard_normal(3))
+
+    def closure():
+        w.grad += 2 * w.data
+        return float(np.sum(w.data**2))
+
+    return w, closure
+
+
+def test_a_closure_that_forgets_to_return_the_loss_is_named_not_called_divergence(rng):
+    w, _ = _quadratic(rng)
+
+    def forgot():
+        w.grad += 2 * w.data  # ... and no `return loss`
+
+    with pytest.raises(TypeError, match="returned None.*return loss"):
+        train(forgot, SGD([w], lr=0.1), steps=5)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (lambda: "0.5", "returned a string"),
+    (lambda: np.ones(3), r"array of shape \(3,\), expected the loss as one number"),
+    (lambda: {"loss": 1.0}, "returned a dict"),
+])
+def test_a_closure_returning_something_else_than_a_loss_is_named(rng, bad, match):
+    w, _ = _quadratic(rng)
+    with pytest.raises((TypeError, ValueError), match=match):
+        train(bad, SGD([w], lr=0.1), steps=2)
+
+
+def test_train_names_a_closure_or_optimizer_of_the_wrong_kind(rng):
+    w, closure = _quadratic(rng)
+    with pytest.raises(TypeError, match="closure must be a function"):
+        train(1.0, SGD([w], lr=0.1), steps=2)
+    with pytest.raises(TypeError, match="optimizer must be a bpkit.optim optimizer"):
+        train(closure, [w], steps=2)
+    with pytest.raises(ValueError, match="steps must be an integer >= 0, got 2.5"):
+        train(closure, SGD([w], lr=0.1), steps=2.5)
+
+
+def test_lr_range_test_restores_the_model_even_when_the_closure_raises(rng):
+    w, closure = _quadratic(rng)
+    opt = SGD([w], lr=0.01, momentum=0.9)
+    before = w.data.copy()
+    calls = {"n": 0}
+
+    def breaks_later():
+        calls["n"] += 1
+        if calls["n"] == 10:
+            raise RuntimeError("the data loader ran dry")
+        return closure()
+
+    with pytest.raises(RuntimeError, match="ran dry"):
+        lr_range_test(breaks_later, opt, steps=50)
+    np.testing.assert_array_equal(w.data, before)
+    assert opt.param_groups[0]["lr"] == 0.01
+    assert all(not s.state for slots in opt._slots for s in slots)

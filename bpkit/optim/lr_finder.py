@@ -10,7 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .optimizer import Optimizer, _check_number
-from .training import _evaluate
+from .training import _check_loop, _evaluate
 
 
 @dataclass
@@ -29,6 +29,21 @@ class LRRangeResult:
     suggested_lr: float
     min_loss_lr: float
     stopped_early: bool
+
+
+def _restore(optimizer: Optimizer, params: list, saved: list, saved_state: list,
+             saved_lrs: list) -> None:
+    for p, d in zip(params, saved):
+        if isinstance(p.data, np.ndarray):
+            p.data[...] = d
+        else:
+            p.data = d
+    for slots, states in zip(optimizer._slots, saved_state):
+        for slot, st in zip(slots, states):
+            slot.state = st
+    for g, lr in zip(optimizer.param_groups, saved_lrs):
+        g["lr"] = lr
+    optimizer.zero_grad()
 
 
 def lr_range_test(
@@ -57,8 +72,7 @@ def lr_range_test(
     if not 0 < lr_min < lr_max:
         raise ValueError(f"need 0 < lr_min < lr_max, got lr_min={lr_min}, "
                          f"lr_max={lr_max}")
-    if isinstance(steps, bool) or int(steps) != steps or steps < 2:
-        raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+    _check_loop("lr_range_test", closure, optimizer, steps, 2)
     _check_number("smooth", smooth, 0.0, 1.0, hi_open=True)
     params = [p for g in optimizer.param_groups for p in g["params"]]
     if restore:
@@ -70,37 +84,29 @@ def lr_range_test(
     grid = lr_min * (lr_max / lr_min) ** (np.arange(steps) / (steps - 1))
     lrs, losses, smoothed = [], [], []
     avg, best, stopped = 0.0, math.inf, False
-    with np.errstate(all="ignore"):
-        for i, lr in enumerate(grid):
-            for g in optimizer.param_groups:
-                g["lr"] = float(lr)
-            optimizer.zero_grad()
-            loss = _evaluate(closure)
-            if not math.isfinite(loss):
-                stopped = True
-                break
-            avg = smooth * avg + (1 - smooth) * loss
-            s = avg / (1 - smooth ** (i + 1))
-            lrs.append(float(lr))
-            losses.append(loss)
-            smoothed.append(s)
-            best = min(best, s)
-            if s > stop_factor * best:
-                stopped = True
-                break
-            optimizer.step()
-    if restore:
-        for p, d in zip(params, saved):
-            if isinstance(p.data, np.ndarray):
-                p.data[...] = d
-            else:
-                p.data = d
-        for slots, states in zip(optimizer._slots, saved_state):
-            for slot, st in zip(slots, states):
-                slot.state = st
-        for g, lr in zip(optimizer.param_groups, saved_lrs):
-            g["lr"] = lr
-        optimizer.zero_grad()
+    try:
+        with np.errstate(all="ignore"):
+            for i, lr in enumerate(grid):
+                for g in optimizer.param_groups:
+                    g["lr"] = float(lr)
+                optimizer.zero_grad()
+                loss = _evaluate(closure)
+                if not math.isfinite(loss):
+                    stopped = True
+                    break
+                avg = smooth * avg + (1 - smooth) * loss
+                s = avg / (1 - smooth ** (i + 1))
+                lrs.append(float(lr))
+                losses.append(loss)
+                smoothed.append(s)
+                best = min(best, s)
+                if s > stop_factor * best:
+                    stopped = True
+                    break
+                optimizer.step()
+    finally:  # restore even when the closure raises: the test must cost no training
+        if restore:
+            _restore(optimizer, params, saved, saved_state, saved_lrs)
     lrs_a, sm = np.array(lrs), np.array(smoothed)
     if len(sm) < 3:
         raise ValueError(

@@ -45,8 +45,25 @@ class TrainResult:
 
 
 def _loss_value(loss: Any) -> float:
+    """The closure's loss as a float; a clear error for what is not a loss."""
+    if loss is None:
+        raise TypeError(
+            "the closure returned None: it must return the loss "
+            "(does it end with `return loss`?)")
     loss = getattr(loss, "data", loss)  # an engine.Value
-    return float(np.asarray(loss, dtype=np.float64))
+    if isinstance(loss, (str, bytes)):
+        raise TypeError(f"the closure returned a string {loss!r}, expected the loss")
+    try:
+        arr = np.asarray(loss, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"the closure returned a {type(loss).__name__}, expected the loss "
+            "(a number)") from None
+    if arr.size != 1:
+        raise ValueError(
+            f"the closure returned an array of shape {arr.shape}, expected the "
+            "loss as one number (reduce it, e.g. with .mean())")
+    return float(arr.reshape(()))
 
 
 def _evaluate(closure: Callable[[], Any]) -> float:
@@ -60,6 +77,20 @@ def _evaluate(closure: Callable[[], Any]) -> float:
         if "non-finite" in str(e):
             return math.nan
         raise
+
+
+def _check_loop(who: str, closure: Any, optimizer: Any, steps: Any, least: int) -> None:
+    if not callable(closure):
+        raise TypeError(f"{who}: closure must be a function returning the loss, got "
+                        f"{type(closure).__name__}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{who}: optimizer must be a bpkit.optim optimizer, got "
+                        f"{type(optimizer).__name__}")
+    ok = isinstance(steps, (int, np.integer)) and not isinstance(steps, bool)
+    if not ok and isinstance(steps, float) and steps.is_integer():
+        ok = True
+    if not ok or steps < least:
+        raise ValueError(f"{who}: steps must be an integer >= {least}, got {steps!r}")
 
 
 def train(
@@ -86,8 +117,7 @@ def train(
         it diverged. numpy warnings are silenced throughout: divergence is
         reported, not printed.
     """
-    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    _check_loop("train", closure, optimizer, steps, 0)
     losses, lrs, norms = [], [], []
     diverged_at = None
     with np.errstate(all="ignore"):
