@@ -23,6 +23,7 @@ from bpkit.rnn import (
     lstm_forward,
     lstm_step_backward,
     lstm_step_forward,
+    peak_memory,
     rnn_backward,
     rnn_forward,
     rnn_step_backward,
@@ -718,3 +719,21 @@ def test_truncated_bptt_equals_torch_with_detached_state_every_k_steps(rng):
     assert res.loss == pytest.approx(total.item(), rel=1e-12)
     for p, q in zip(model.parameters(), (Wx, Wh, b, Wy, by)):
         assert rel_error(p.grad, q.grad.numpy()) < 1e-10, p.name
+
+
+def test_peak_memory_is_not_fooled_by_a_run_freeing_what_the_last_one_left():
+    held = {}
+
+    def replace_cache():
+        held.pop("cache", None)  # frees the previous run's 8 MB first...
+        held["cache"] = np.ones(1_000_000)  # ...then allocates 8 MB again
+
+    _, peak = peak_memory(replace_cache, repeats=3)
+    assert peak >= 8_000_000  # the smallest of the three runs would read ~0
+
+
+@pytest.mark.parametrize("bad, err", [(0, ValueError), (1.5, ValueError),
+                                      (True, ValueError)])
+def test_peak_memory_names_a_bad_repeats(bad, err):
+    with pytest.raises(err, match="repeats must be a positive integer"):
+        peak_memory(lambda: None, repeats=bad)

@@ -12,25 +12,29 @@ def peak_memory(fn: Callable[[], Any], repeats: int = 1) -> tuple[Any, int]:
     """Run `fn()`; return its result and the peak bytes it allocated (tracemalloc).
 
     Counts numpy arrays and Python objects created during the call, above what
-    was allocated before it. tracemalloc sees every thread, so another thread's
-    allocations (a Jupyter kernel's, say) can add noise: `repeats` > 1 runs
-    `fn` that many times and keeps the smallest peak. Works whether or not
-    tracemalloc is already on.
+    was allocated before it. With `repeats` > 1, `fn` runs that many times and
+    the *largest* peak is kept: a later run can free, inside its own window,
+    what an earlier run left behind (a layer's cache, the previous result), and
+    then reads low; keeping the smallest would under-report. Another thread's
+    allocations (a Jupyter kernel's, say) can only add to a peak. Works whether
+    or not tracemalloc is already on.
     """
-    if int(repeats) != repeats or repeats < 1:
+    if isinstance(repeats, bool) or int(repeats) != repeats or repeats < 1:
         raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    if not callable(fn):
+        raise TypeError(f"fn must be a function to call, got {type(fn).__name__}")
     tracing = tracemalloc.is_tracing()
     if not tracing:
         tracemalloc.start()
     try:
-        best = None
+        worst, out = 0, None
         for _ in range(int(repeats)):
+            out = None  # the previous result is not part of this run's baseline
             base = tracemalloc.get_traced_memory()[0]
             tracemalloc.reset_peak()
             out = fn()
-            peak = tracemalloc.get_traced_memory()[1] - base
-            best = peak if best is None else min(best, peak)
-        return out, best
+            worst = max(worst, tracemalloc.get_traced_memory()[1] - base)
+        return out, worst
     finally:
         if not tracing:
             tracemalloc.stop()

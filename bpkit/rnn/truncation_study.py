@@ -58,7 +58,8 @@ class TruncationModel:
         return cos, float(ng / nf), float(np.linalg.norm(g - self.full) / nf)
 
     def cost(self, k: int, repeats: int = 2) -> tuple[int, float]:
-        """(peak bytes, seconds per update) of truncated BPTT, best of `repeats` runs."""
+        """(peak bytes, seconds per update) of truncated BPTT: the largest peak and the
+        best time of `repeats` runs."""
         _, peak = peak_memory(lambda: tbptt(self.net, self.x, self.y, k1=k), repeats)
         best = math.inf
         for _ in range(repeats):
