@@ -160,7 +160,12 @@ class Layer:
         return self._saved
 
     def _snapshot(self) -> Any:
-        """This layer's cache, for a container to restore before its backward."""
+        """This layer's cache, for a container to restore before its backward.
+
+        The container takes charge of that call, so it no longer counts as a
+        direct call (whose count `_load` uses to refuse an ambiguous backward).
+        """
+        self._calls = 0
         return self._saved
 
     def _restore(self, cache: Any) -> None:

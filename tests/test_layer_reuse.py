@@ -209,3 +209,15 @@ def test_zero_grad_leaves_a_missing_gradient_missing_so_the_next_step_works(rng)
         a.grad[...] = 1.0
         opt.step()  # raised before: zero_grad had given b a float gradient
         np.testing.assert_array_equal(b.data, np.ones(2))
+
+
+def test_the_error_counts_only_direct_calls_not_those_inside_a_container(rng):
+    lin = Linear(3, 3, rng)
+    net = Sequential(lin, Tanh(), lin)
+    for _ in range(5):
+        net(rng.standard_normal((2, 3)))
+    lin(rng.standard_normal((2, 3)))
+    lin(rng.standard_normal((2, 3)))
+    lin.backward(np.ones((2, 3)))
+    with pytest.raises(RuntimeError, match="called 2 times"):
+        lin.backward(np.ones((2, 3)))

@@ -7,7 +7,10 @@ from typing import Callable
 
 import numpy as np
 
-from . import NOT_ATTEMPTED, Feedback, attempt, correct, hint, not_attempted
+from . import (
+    NOT_ATTEMPTED, Feedback, call, correct, hard_coded, hard_coded_hint, hint,
+    hints_on_error, name_of, not_attempted, number, run, show,
+)
 
 __all__ = ["check_dL_dw", "check_one_step_lr", "check_update"]
 
@@ -36,39 +39,61 @@ _GRAD_MISTAKES: list[tuple[str, Callable[[float, float, float], float]]] = [
 ]
 
 
-def _matches(fn: Callable, ref: Callable) -> bool:
-    return all(math.isclose(fn(*p), ref(*p), rel_tol=1e-9, abs_tol=1e-12) for p in _POINTS)
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
+def _all_close(vals: list[float], want: list[float]) -> bool:
+    return all(_close(v, w) for v, w in zip(vals, want))
+
+
+def _values(fn: Callable, first: object, cases: list[tuple]) -> list[float]:
+    """The learner's numbers on every case; `first` is its answer on cases[0]."""
+    who = name_of(fn)
+    return [number(first, who)] + [number(run(fn, *c), who) for c in cases[1:]]
+
+
+@hints_on_error
 def check_dL_dw(dL_dw: Callable[[float, float, float], float]) -> Feedback:
     """`dL_dw(x, w, y)` must return d/dw of L = (y - w x)^2."""
-    got = attempt(dL_dw, *_POINTS[0])
+    got = call(dL_dw, *_POINTS[0])
     if got is NOT_ATTEMPTED:
         return not_attempted("dL_dw(x, w, y)")
-    if not isinstance(got, (int, float, np.floating)):
-        return hint(f"return a number, got {type(got).__name__}")
-    if _matches(dL_dw, _true_grad):
-        return correct(f"dL/dw at x=2, w=0.5, y=4 is {got:g}")
+    vals = _values(dL_dw, got, _POINTS)
+    want = [_true_grad(*p) for p in _POINTS]
+    if _all_close(vals, want):
+        return correct(f"dL/dw at x=2, w=0.5, y=4 is {vals[0]:g}")
+    if hard_coded(vals, want, _close):
+        return hard_coded_hint("dL_dw", "x, w and y")
     for message, mistake in _GRAD_MISTAKES:
-        if _matches(dL_dw, mistake):
+        if _all_close(vals, [mistake(*p) for p in _POINTS]):
             return hint(message)
-    x, w, y = _POINTS[0]
+    k = next(i for i, (v, w) in enumerate(zip(vals, want)) if not _close(v, w))
+    x, w, y = _POINTS[k]
+    g, e = show(vals[k], want[k], "g")
     return hint(
-        f"at x={x:g}, w={w:g}, y={y:g} you give {got:g}; expected {_true_grad(x, w, y):g}. "
+        f"at x={x:g}, w={w:g}, y={y:g} you give {g}; expected {e}. "
         "Write L = e^2 with e = y - w x and multiply dL/de by de/dw."
     )
 
 
+_LR_XS = [2.0, 0.5, 3.0]
+
+
+@hints_on_error
 def check_one_step_lr(one_step_lr: Callable[[float], float]) -> Feedback:
     """`one_step_lr(x)` must return the lr that lands on the minimum in one step."""
-    got = attempt(one_step_lr, 2.0)
+    got = call(one_step_lr, 2.0)
     if got is NOT_ATTEMPTED:
         return not_attempted("one_step_lr(x)")
-    xs = [0.5, 2.0, 3.0]
-    vals = [one_step_lr(x) for x in xs]
+    xs = _LR_XS
+    vals = _values(one_step_lr, got, [(x,) for x in xs])
     want = [1 / (2 * x * x) for x in xs]
     if np.allclose(vals, want, rtol=1e-9):
-        return correct(f"lr = 1 / (2 x^2) = {got:g} at x = 2: the error factor 1 - 2 lr x^2 is 0")
+        return correct(f"lr = 1 / (2 x^2) = {vals[0]:g} at x = 2: the error factor "
+                       "1 - 2 lr x^2 is 0")
+    if hard_coded(vals, want, _close):
+        return hard_coded_hint("one_step_lr", "x")
     if np.allclose(vals, [1 / (x * x) for x in xs]):
         return hint("that is 1/x^2, where the factor 1 - 2 lr x^2 reaches -1: the edge "
                     "of divergence, not the one-step landing. Solve 1 - 2 lr x^2 = 0.")
@@ -77,19 +102,36 @@ def check_one_step_lr(one_step_lr: Callable[[float], float]) -> Feedback:
     if np.allclose(vals, [2 / (x * x) for x in xs]):
         return hint("2/L is where divergence starts for a curvature L = 2 x^2 ... and "
                     "your value is 2/x^2, four times too big. Solve 1 - 2 lr x^2 = 0.")
-    return hint(f"at x = 2 you give {got:g}; solve 1 - 2 lr x^2 = 0 for lr")
+    k = next(i for i, (v, w) in enumerate(zip(vals, want))
+             if not np.isclose(v, w, rtol=1e-9))
+    g, e = show(vals[k], want[k], "g")
+    return hint(f"at x = {xs[k]:g} you give {g}; expected {e}: solve "
+                "1 - 2 lr x^2 = 0 for lr")
 
 
+# (w, grad, lr): the first is the lesson's step
+_UPDATE_CASES = [(0.5, -12.0, 0.1), (1.0, 2.0, 0.5), (-0.3, 0.8, 0.05)]
+
+
+@hints_on_error
 def check_update(update: Callable[[float, float, float], float]) -> Feedback:
     """`update(w, grad, lr)` must return the gradient-descent step."""
-    got = attempt(update, 0.5, -12.0, 0.1)
+    got = call(update, *_UPDATE_CASES[0])
     if got is NOT_ATTEMPTED:
         return not_attempted("update(w, grad, lr)")
-    if math.isclose(got, 1.7):
-        if math.isclose(update(1.0, 2.0, 0.5), 0.0):
-            return correct("w = 0.5 - 0.1 * (-12) = 1.7")
-    if math.isclose(got, 0.5 + 0.1 * -12.0):
+    vals = _values(update, got, _UPDATE_CASES)
+    want = [w - lr * g for w, g, lr in _UPDATE_CASES]
+    got = vals[0]
+    if _all_close(vals, want):
+        return correct("w = 0.5 - 0.1 * (-12) = 1.7")
+    if hard_coded(vals, want, _close):
+        return hard_coded_hint("update", "w, grad and lr")
+    if _all_close(vals, [w + lr * g for w, g, lr in _UPDATE_CASES]):
         return hint("you stepped *up* the slope: gradient descent subtracts lr * grad")
-    if math.isclose(got, -12.0 * 0.1) or math.isclose(got, 0.1 * 12.0):
+    if _all_close(vals, [-lr * g for w, g, lr in _UPDATE_CASES]) or _all_close(
+            vals, [lr * g for w, g, lr in _UPDATE_CASES]):
         return hint("return the new weight, w - lr * grad, not just the step")
-    return hint(f"update(0.5, -12, 0.1) gives {got:g}; expected 1.7")
+    k = next(i for i, (v, w) in enumerate(zip(vals, want)) if not _close(v, w))
+    w, g, lr = _UPDATE_CASES[k]
+    shown, expected = show(vals[k], want[k], "g")
+    return hint(f"update({w:g}, {g:g}, {lr:g}) gives {shown}; expected {expected}")

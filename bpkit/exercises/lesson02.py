@@ -12,7 +12,11 @@ import math
 from typing import Callable
 
 from ..engine import Value
-from . import NOT_ATTEMPTED, Feedback, attempt, correct, hint, not_attempted
+from . import (
+    NOT_ATTEMPTED, Feedback, LearnerError, call, correct, describe, hard_coded,
+    hard_coded_hint, hint, hints_on_error, learner_error, name_of, not_attempted,
+    number, run, show,
+)
 
 __all__ = [
     "exercise_graph",
@@ -59,15 +63,15 @@ def _naive(root: Value) -> None:
 
 
 # -------------------------------------------------------------- exercise 1
+@hints_on_error
 def check_predict_grad(predict_dL_dx: Callable[[], float]) -> Feedback:
     """`predict_dL_dx()` returns dL/dx for L = a a + a, a = x y, at x = 3, y = -0.5."""
-    got = attempt(predict_dL_dx)
+    got = call(predict_dL_dx)
     if got is NOT_ATTEMPTED:
         return not_attempted("predict_dL_dx()")
     if isinstance(got, Value):
         return hint("return a number (the gradient), not a Value")
-    if not isinstance(got, (int, float)) or isinstance(got, bool):
-        return hint(f"return a number, got {type(got).__name__}")
+    got = number(got, name_of(predict_dL_dx))
     a = X * Y
     dL_da = 2 * a + 1
     want = dL_da * Y
@@ -96,8 +100,8 @@ def check_predict_grad(predict_dL_dx: Callable[[], float]) -> Feedback:
         if math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-12):
             return hint(message)
     return hint(
-        f"you give {got:g}. Find dL/da first (a is used 3 times: twice in a·a, "
-        "once directly), then multiply by da/dx"
+        f"you give {show(got, want, 'g')[0]}. Find dL/da first (a is used 3 times: "
+        "twice in a·a, once directly), then multiply by da/dx"
     )
 
 
@@ -127,10 +131,12 @@ def _name(n: Value) -> str:
 
 def _check_order(order, root: Value) -> str | None:
     """None if `order` is a topological order of root's graph, else a hint."""
-    if not isinstance(order, (list, tuple)) or not all(
-        isinstance(n, Value) for n in order
-    ):
-        return "return a list of the graph's Value nodes"
+    if not isinstance(order, (list, tuple)):
+        return f"return a list of the graph's Value nodes, got {describe(order)}"
+    other = next((n for n in order if not isinstance(n, Value)), None)
+    if other is not None or not order:
+        held = describe(other) if order else "nothing"
+        return f"return a list of the graph's Value nodes; your list holds {held}"
     nodes = root.topo_order()
     ids = {id(n) for n in nodes}
     counts: dict[int, int] = {}
@@ -160,13 +166,23 @@ def _check_order(order, root: Value) -> str | None:
     return None
 
 
+def _same_nodes(a, b) -> bool:
+    return (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) > 0
+            and len(a) == len(b) and all(x is y for x, y in zip(a, b)))
+
+
+@hints_on_error
 def check_topo_order(topo_order: Callable[[Value], list]) -> Feedback:
     """`topo_order(root)` must list every node once, each after all its inputs."""
     graphs = _test_graphs()
-    got = attempt(topo_order, graphs[0])
+    got = call(topo_order, graphs[0])
     if got is NOT_ATTEMPTED:
         return not_attempted("topo_order(root)")
-    problems = [_check_order(topo_order(root), root) for root in graphs]
+    orders = [got] + [run(topo_order, root) for root in graphs[1:]]
+    if all(_same_nodes(order, got) for order in orders[1:]):
+        # the same nodes for different graphs: a list built once, not from root
+        return hard_coded_hint("topo_order", "root, visiting the nodes of its graph")
+    problems = [_check_order(order, root) for order, root in zip(orders, graphs)]
     # a pre-order search can look reversed on one graph: name a real misorder first
     for problem in sorted(filter(None, problems), key=lambda p: p.startswith("that is")):
         return hint(problem)
@@ -202,8 +218,17 @@ def _no_local(root: Value) -> None:
 
 def _grads_after(fn: Callable[[Value], None], build: Callable[[], Value]) -> list[float]:
     root = build()
-    fn(root)
-    return [n.grad for n in root.topo_order()]
+    run(fn, root)
+    grads = []
+    for n in root.topo_order():
+        if not isinstance(n.grad, (int, float)) or isinstance(n.grad, bool):
+            try:
+                n.grad = number(n.grad)
+            except LearnerError:
+                raise LearnerError(f"after {name_of(fn)}(root), {_name(n)}.grad is "
+                                   f"{describe(n.grad)}: expected a number") from None
+        grads.append(float(n.grad))
+    return grads
 
 
 def _same(a: list[float], b: list[float]) -> bool:
@@ -222,13 +247,20 @@ def _innermost_code(err: BaseException):
     return tb.tb_frame.f_code
 
 
+# exercise 1's graph at other numbers: a gradient computed once shows
+_OTHER = (1.5, 2.0)
+
+
+@hints_on_error
 def check_backward(backward: Callable[[Value], None]) -> Feedback:
     """`backward(root)` must fill every node's .grad with dL/d(node), from zero grads."""
     builders = [lambda i=i: _test_graphs()[i] for i in range(4)]
     probe = builders[0]()
     try:
         backward(probe)
-    except NotImplementedError as err:
+    except Exception as err:
+        if not isinstance(err, NotImplementedError):
+            raise learner_error(backward, (probe,), err) from None
         raiser = _innermost_code(err)
         if raiser is None or raiser is getattr(backward, "__code__", None):
             return not_attempted("backward(root)")
@@ -238,6 +270,12 @@ def check_backward(backward: Callable[[Value], None]) -> Feedback:
             "NotImplementedError: finish it first (exercise 2), or use "
             "root.topo_order() for now"
         )
+    builds = [exercise_graph, lambda: exercise_graph(*_OTHER)]
+    mine = [_grads_after(backward, b) for b in builds]
+    want = [_grads_after(_reference, b) for b in builds]
+    if hard_coded(mine, want, _same):
+        return hard_coded_hint("backward", "the graph's own numbers: each node's "
+                               "local derivatives and its users' .grad")
     mistakes = [
         (_assigning, "a reused node keeps only its last contribution: add into "
          "child.grad (+=), do not assign it (=)"),
@@ -260,10 +298,12 @@ def check_backward(backward: Callable[[Value], None]) -> Feedback:
         for fn, message in mistakes:
             if _same(mine, _grads_after(fn, build)):
                 return hint(message)
-        root = build()
-        backward(root)
-        bad = next(n for n, g, w in zip(root.topo_order(), mine, want)
-                   if not math.isclose(g, w, rel_tol=1e-9, abs_tol=1e-12))
-        return hint(f"{_name(bad)} gets grad {bad.grad:.6g}, expected "
-                    f"{want[root.topo_order().index(bad)]:.6g}")
+        if len(mine) != len(want):  # the learner's backward changed the graph
+            return hint(f"after your backward the graph has {len(mine)} nodes, "
+                        f"expected {len(want)}: only fill in .grad")
+        nodes = build().topo_order()
+        k = next(i for i, (g, w) in enumerate(zip(mine, want))
+                 if not math.isclose(g, w, rel_tol=1e-9, abs_tol=1e-12))
+        g, w = show(mine[k], want[k], ".6g")
+        return hint(f"{_name(nodes[k])} gets grad {g}, expected {w}")
     return correct("your backward pass gives backward()'s gradients on 4 graphs")
