@@ -111,3 +111,15 @@ def test_outside_a_notebook_cell_nothing_is_closed_for_you():
     assert not first.closed
     first.close()
     second.close()
+
+
+def test_the_error_panel_clears_once_the_app_works_again():
+    app = SingleWeightApp()
+    real_step = app.model.step
+    app.model.step = lambda: 1 / 0
+    app.step_button.click()
+    assert "ZeroDivisionError" in str(app.errors.outputs)
+    app.model.step = real_step
+    app.step_button.click()
+    assert app.errors.outputs == ()
+    app.close()

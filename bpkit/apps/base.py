@@ -14,7 +14,13 @@ import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["AppView"]
+__all__ = ["AppView", "GOOD", "WARN", "BAD"]
+
+# status-line colours: JupyterLab's own theme colours (readable on its light and
+# dark themes alike), with light-theme fallbacks where no theme defines them
+GOOD = "var(--jp-success-color1, #1b5e20)"
+WARN = "var(--jp-warn-color1, #b26a00)"
+BAD = "var(--jp-error-color1, #b00020)"
 
 
 def _current_cell() -> tuple[str, str] | None:
@@ -109,16 +115,23 @@ class AppView:
         self._background = None
 
     def handler(self, fn: Callable) -> Callable:
-        """Wrap a callback so any error is shown in the app, with its traceback."""
+        """Wrap a callback so any error is shown in the app, with its traceback.
+
+        The error panel empties again at the next callback that succeeds.
+        """
 
         @functools.wraps(fn)
         def wrapped(*args, **kwargs):
             try:
-                return fn(*args, **kwargs)
+                out = fn(*args, **kwargs)
             except Exception:  # shown to the learner, never lost
                 # append_stdout works with or without a kernel (tests, Voila)
                 self.errors.outputs = ()
                 self.errors.append_stdout(traceback.format_exc())
+                return None
+            if self.errors.outputs:  # it works again: the old error is history
+                self.errors.outputs = ()
+            return out
 
         return wrapped
 

@@ -17,7 +17,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLoca
 
 from ..gradient_flow import GradientFlowModel
 from ..viz.gradient_flow import ACTIVATION_LABELS, INIT_LABELS, decade_limits
-from .base import AppView
+from .base import BAD, GOOD, AppView
 
 __all__ = ["GradientFlowApp"]
 
@@ -161,7 +161,7 @@ class GradientFlowApp(AppView):
             self._frame = frame
             self._set_axes(frame)
             self.invalidate()
-        colour = "#b00020" if not 1e-2 <= m.ratio <= 1e2 else "#1b5e20"
+        colour = BAD if not 1e-2 <= m.ratio <= 1e2 else GOOD
         self.status.value = f"<b style='color:{colour}'>{m.message}</b>"
         self.render()
 

@@ -17,7 +17,7 @@ from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 from ..learning_rate import SURFACE_NAMES, LearningRateModel
 from ..surfaces import Surface
 from ..viz.surfaces import contour_levels
-from .base import AppView
+from .base import BAD, GOOD, WARN, AppView
 
 __all__ = ["LearningRateApp"]
 
@@ -197,6 +197,6 @@ class LearningRateApp(AppView):
             self.ax_loss.yaxis.set_major_locator(
                 FixedLocator(10.0 ** np.arange(-16, math.log10(top) + 1, 4)))
             self.invalidate()
-        html = {"tab:green": "#1b5e20", "tab:orange": "#b26a00"}.get(colour, "#b00020")
+        html = {"tab:green": GOOD, "tab:orange": WARN}.get(colour, BAD)
         self.status.value = f"<b style='color:{html}'>{m.message}</b>"
         self.render()

@@ -23,7 +23,7 @@ from ..data import grid
 from ..layers import ACTIVATIONS
 from ..mlp_playground import PlaygroundModel
 from ..viz.classification import CLASS_COLORS, boundary_image, probability_image
-from .base import AppView
+from .base import BAD, GOOD, AppView
 
 __all__ = ["MLPPlayground", "LiveTraining"]
 
@@ -208,7 +208,7 @@ class MLPPlayground(_BoundaryAndLoss):
     def redraw(self) -> None:
         t0 = time.perf_counter()
         m = self.model
-        colour = "#b00020" if m.diverged_at is not None else "#1b5e20"
+        colour = BAD if m.diverged_at is not None else GOOD
         self.status.value = f"<b style='color:{colour}'>{m.message}</b>"
         xmax = max(m.steps, 500 * math.ceil(m.steps_done / 500), 1)
         self._show(boundary_image(m), m.losses, xmax)

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
 from ..single_weight import SingleWeightModel
-from .base import AppView
+from .base import BAD, GOOD, AppView
 
 __all__ = ["SingleWeightApp"]
 
@@ -147,6 +147,6 @@ class SingleWeightApp(AppView):
             )
             self.invalidate()
 
-        colour = "#b00020" if m.diverged_at is not None else "#1b5e20"
+        colour = BAD if m.diverged_at is not None else GOOD
         self.status.value = f"<b style='color:{colour}'>{m.message}</b>"
         self.render()
