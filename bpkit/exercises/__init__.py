@@ -30,8 +30,8 @@ import numpy as np
 __all__ = [
     "Feedback", "NOT_ATTEMPTED", "HARD_CODED", "LearnerError", "array", "arrays",
     "attempt", "call", "correct", "describe", "hard_coded", "hard_coded_hint", "hint",
-    "hints_on_error", "learner_error", "name_of", "not_attempted", "number",
-    "order_hint", "run", "show",
+    "hints_on_error", "learner_error", "name_of", "non_finite", "not_attempted",
+    "number", "order_hint", "run", "show",
 ]
 
 # the one wording for an answer that ignores the function's inputs
@@ -50,7 +50,8 @@ class Feedback:
         return self.status == "correct"
 
     def __repr__(self) -> str:
-        mark = {"correct": "correct:", "hint": "not yet:", "not attempted": "-"}[self.status]
+        marks = {"correct": "correct:", "hint": "not yet:", "not attempted": "-"}
+        mark = marks[self.status]
         return f"{mark} {self.message}"
 
     def __bool__(self) -> bool:
@@ -66,7 +67,7 @@ NOT_ATTEMPTED = _NotAttempted()
 
 
 def attempt(fn: Callable, *args: Any, **kwargs: Any) -> Any:
-    """Call the learner's function; `NOT_ATTEMPTED` if it still raises NotImplementedError."""
+    """Call the learner's function; `NOT_ATTEMPTED` if it raises NotImplementedError."""
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
@@ -89,7 +90,10 @@ class LearnerError(Exception):
     """The learner's function raised, or returned the wrong kind of thing.
 
     Raised inside a check decorated with `hints_on_error`, it becomes a hint.
+    `raised` is True when the learner's function raised (see `learner_error`).
     """
+
+    raised = False
 
 
 # ------------------------------------------------------------ describing answers
@@ -143,7 +147,14 @@ def _args_text(args: tuple) -> str:
 
 def learner_error(fn: Callable, args: tuple, err: BaseException) -> LearnerError:
     """The hint for an exception the learner's function raised on `args`."""
-    return LearnerError(f"{name_of(fn)}{_args_text(args)} raised {_raised(err)}")
+    name, inputs = name_of(fn), _args_text(args)
+    if name != "your function":
+        where = f"{name}{inputs}"
+    else:
+        where = f"{name}, given {inputs}," if inputs not in ("", "()") else name
+    e = LearnerError(f"{where} raised {_raised(err)}")
+    e.raised = True
+    return e
 
 
 def call(fn: Callable, *args: Any, copy: bool = True) -> Any:
@@ -163,8 +174,8 @@ def run(fn: Callable, *args: Any, copy: bool = True) -> Any:
     part of the function is still a stub, a hint too."""
     got = call(fn, *args, copy=copy)
     if got is NOT_ATTEMPTED:
-        raise LearnerError(f"{name_of(fn)}{_args_text(args)} raised "
-                           "NotImplementedError: part of it is still the stub")
+        raise learner_error(fn, args, NotImplementedError(
+            "part of it is still the stub"))
     return got
 
 
@@ -182,25 +193,29 @@ def number(value: Any, who: str = "your function") -> float:
     raise LearnerError(f"{who} should return a number, got {describe(value)}")
 
 
-def array(value: Any, who: str = "your function", what: str = "an array") -> np.ndarray:
+def _real(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+def array(value: Any, who: str = "your function", what: str = "an array",
+          verb: str = "return") -> np.ndarray:
     """The learner's answer as a float64 array, or a LearnerError saying what came."""
-    bad = f"{who} should return {what}, got {describe(value)}"
+    bad = f"{who} should {verb} {what}, got {describe(value)}"
     if value is None or isinstance(value, (str, bytes, dict, set, bool, np.bool_)):
         raise LearnerError(bad)
     try:
         a = np.asarray(value)
     except Exception:  # a ragged list, or an object numpy cannot read
         raise LearnerError(bad) from None
+    bad = f"{who} should {verb} {what}, got {describe(a)}"
     if a.dtype.kind == "c":
         if np.any(a.imag != 0):
-            raise LearnerError(f"{who} should return {what} of real numbers, got "
-                               f"{describe(a)}")
+            raise LearnerError(bad)
         a = a.real
-    if a.dtype.kind == "O":
-        try:
-            a = a.astype(np.float64)
-        except Exception:
-            raise LearnerError(bad) from None
+    if a.dtype.kind == "O":  # numbers numpy could not type: fine if all are real
+        if not all(_real(v) for v in a.flat):
+            raise LearnerError(bad)
+        a = a.astype(np.float64)
     if a.dtype.kind not in "iuf":
         raise LearnerError(bad)
     return a.astype(np.float64)
@@ -213,7 +228,17 @@ def arrays(value: Any, names: Sequence[str], who: str = "your function",
     what = what or f"a tuple ({', '.join(names)})"
     if not isinstance(value, (tuple, list)) or len(value) != n:
         raise LearnerError(f"{who} should return {what}, got {describe(value)}")
-    return tuple(array(v, name, "an array") for v, name in zip(value, names))
+    return tuple(array(v, name, "an array", verb="be") for v, name in zip(value, names))
+
+
+def non_finite(outs: Sequence[np.ndarray], names: Sequence[str]) -> str | None:
+    """A hint naming the arrays that hold nan or inf (None if all are finite)."""
+    bad = [n for n, o in zip(names, outs) if not np.isfinite(o).all()]
+    if not bad:
+        return None
+    verb = "holds" if len(bad) == 1 else "hold"
+    return (f"{', '.join(bad)} {verb} nan or inf, expected finite numbers: look for a "
+            "division by zero, an overflow or a value never set")
 
 
 # ------------------------------------------------------------ comparing answers
@@ -233,7 +258,8 @@ def _equal(a: Any, b: Any) -> bool:
     return a is b
 
 
-def hard_coded(outs: Sequence, wants: Sequence, same: Callable[[Any, Any], bool]) -> bool:
+def hard_coded(outs: Sequence, wants: Sequence,
+               same: Callable[[Any, Any], bool]) -> bool:
     """True if the learner's answers `outs` on several inputs are all the same,
     the right answers `wants` are not, and the first answer is right: a value
     computed once and pasted in."""
@@ -242,15 +268,16 @@ def hard_coded(outs: Sequence, wants: Sequence, same: Callable[[Any, Any], bool]
     if all(_equal(w, wants[0]) for w in wants[1:]):
         return False
     try:
-        return all(_equal(o, outs[0]) for o in outs[1:]) and bool(same(outs[0], wants[0]))
+        constant = all(_equal(o, outs[0]) for o in outs[1:])
+        return constant and bool(same(outs[0], wants[0]))
     except Exception:
         return False
 
 
 def hard_coded_hint(who: str, inputs: str) -> Feedback:
     """The hint for an answer that ignores the inputs (see `hard_coded`)."""
-    return hint(f"{who} gives the same answer for every input, right only for the "
-                f"first: it is hard-coded and {HARD_CODED}. Compute it from {inputs}")
+    return hint(f"{who} gives the same answer for every input: it is hard-coded and "
+                f"{HARD_CODED}. Compute it from {inputs}")
 
 
 def order_hint(outs: Sequence[Sequence], wants: Sequence[Sequence],
@@ -273,7 +300,8 @@ def order_hint(outs: Sequence[Sequence], wants: Sequence[Sequence],
 
 def _fmt(value: Any, precision: int, kind: str) -> str:
     if isinstance(value, np.ndarray) and value.shape != ():
-        text = np.array2string(np.round(value, precision), max_line_width=10**6)
+        text = np.array2string(np.round(value, precision), precision=precision,
+                               max_line_width=10**6)
         return " ".join(text.split())
     return format(float(np.asarray(value)), f".{precision}{kind}")
 
@@ -287,7 +315,12 @@ def show(got: Any, want: Any, spec: str = ".4g") -> tuple[str, str]:
         if g != w:
             break
         g, w = _fmt(got, p, kind), _fmt(want, p, kind)
-    if g == w:  # equal to 17 digits, yet not within the tolerance: say so
+    try:
+        a, b = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+        near = a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-3, atol=0.0))
+    except (TypeError, ValueError):
+        near = False
+    if near or g == w:  # close: the learner should know it is only the tolerance
         w += " (close, but not within the tolerance)"
     return g, w
 
@@ -303,14 +336,19 @@ def _tidy(fb: Feedback) -> Feedback:
     return Feedback(fb.status, message)
 
 
-def hints_on_error(check: Callable[..., Feedback]) -> Callable[..., Feedback]:
+def hints_on_error(check: Callable[..., Feedback] | None = None, *,
+                   should: str | None = None) -> Any:
     """Decorate a check so it always answers with a one-line Feedback.
 
     Something that is not a function, a `LearnerError` inside the check, and (as
     a last resort) any other error become a hint; numpy's warnings are silenced,
     as the check judges the result. The learner's function's signature is read
-    from the check's docstring, ```name(args)```.
+    from the check's docstring, ```name(args)```; `should` says what it should do
+    ("return a number"), added to the hint when the function raised. Use as
+    ``@hints_on_error`` or ``@hints_on_error(should="return a number")``.
     """
+    if check is None:
+        return functools.partial(hints_on_error, should=should)
     m = _SIGNATURE.search(check.__doc__ or "")
     signature = f"{m.group(1)}({m.group(2)})" if m else "your function"
 
@@ -325,7 +363,8 @@ def hints_on_error(check: Callable[..., Feedback]) -> Callable[..., Feedback]:
             try:
                 fb = check(fn, *args, **kwargs)
             except LearnerError as e:
-                fb = hint(str(e))
+                extra = f"; {signature} should {should}" if e.raised and should else ""
+                fb = hint(f"{e}{extra}")
             except NotImplementedError:
                 fb = not_attempted(signature)
             except Exception as e:  # a last resort: the learner sees no traceback

@@ -53,7 +53,7 @@ def _values(fn: Callable, first: object, cases: list[tuple]) -> list[float]:
     return [number(first, who)] + [number(run(fn, *c), who) for c in cases[1:]]
 
 
-@hints_on_error
+@hints_on_error(should="return a number, dL/dw")
 def check_dL_dw(dL_dw: Callable[[float, float, float], float]) -> Feedback:
     """`dL_dw(x, w, y)` must return d/dw of L = (y - w x)^2."""
     got = call(dL_dw, *_POINTS[0])
@@ -80,7 +80,7 @@ def check_dL_dw(dL_dw: Callable[[float, float, float], float]) -> Feedback:
 _LR_XS = [2.0, 0.5, 3.0]
 
 
-@hints_on_error
+@hints_on_error(should="return a number, the lr")
 def check_one_step_lr(one_step_lr: Callable[[float], float]) -> Feedback:
     """`one_step_lr(x)` must return the lr that lands on the minimum in one step."""
     got = call(one_step_lr, 2.0)
@@ -113,7 +113,7 @@ def check_one_step_lr(one_step_lr: Callable[[float], float]) -> Feedback:
 _UPDATE_CASES = [(0.5, -12.0, 0.1), (1.0, 2.0, 0.5), (-0.3, 0.8, 0.05)]
 
 
-@hints_on_error
+@hints_on_error(should="return a number, the new weight")
 def check_update(update: Callable[[float, float, float], float]) -> Feedback:
     """`update(w, grad, lr)` must return the gradient-descent step."""
     got = call(update, *_UPDATE_CASES[0])

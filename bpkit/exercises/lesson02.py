@@ -63,7 +63,7 @@ def _naive(root: Value) -> None:
 
 
 # -------------------------------------------------------------- exercise 1
-@hints_on_error
+@hints_on_error(should="return a number, dL/dx")
 def check_predict_grad(predict_dL_dx: Callable[[], float]) -> Feedback:
     """`predict_dL_dx()` returns dL/dx for L = a a + a, a = x y, at x = 3, y = -0.5."""
     got = call(predict_dL_dx)
@@ -167,11 +167,13 @@ def _check_order(order, root: Value) -> str | None:
 
 
 def _same_nodes(a, b) -> bool:
+    """The same Value objects: a list that cannot belong to two different graphs."""
     return (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) > 0
-            and len(a) == len(b) and all(x is y for x, y in zip(a, b)))
+            and len(a) == len(b)
+            and all(isinstance(x, Value) and x is y for x, y in zip(a, b)))
 
 
-@hints_on_error
+@hints_on_error(should="return a list of the graph's nodes")
 def check_topo_order(topo_order: Callable[[Value], list]) -> Feedback:
     """`topo_order(root)` must list every node once, each after all its inputs."""
     graphs = _test_graphs()
@@ -184,7 +186,8 @@ def check_topo_order(topo_order: Callable[[Value], list]) -> Feedback:
         return hard_coded_hint("topo_order", "root, visiting the nodes of its graph")
     problems = [_check_order(order, root) for order, root in zip(orders, graphs)]
     # a pre-order search can look reversed on one graph: name a real misorder first
-    for problem in sorted(filter(None, problems), key=lambda p: p.startswith("that is")):
+    for problem in sorted(filter(None, problems),
+                          key=lambda p: p.startswith("that is")):
         return hint(problem)
     return correct("every node once, each after its inputs, on 4 graphs with reuse")
 
@@ -216,7 +219,8 @@ def _no_local(root: Value) -> None:
             child.grad += node.grad
 
 
-def _grads_after(fn: Callable[[Value], None], build: Callable[[], Value]) -> list[float]:
+def _grads_after(fn: Callable[[Value], None],
+                 build: Callable[[], Value]) -> list[float]:
     root = build()
     run(fn, root)
     grads = []
@@ -251,9 +255,10 @@ def _innermost_code(err: BaseException):
 _OTHER = (1.5, 2.0)
 
 
-@hints_on_error
+@hints_on_error(should="fill in every node's .grad")
 def check_backward(backward: Callable[[Value], None]) -> Feedback:
-    """`backward(root)` must fill every node's .grad with dL/d(node), from zero grads."""
+    """`backward(root)` must fill every node's .grad with dL/d(node), from zero
+    grads."""
     builders = [lambda i=i: _test_graphs()[i] for i in range(4)]
     probe = builders[0]()
     try:

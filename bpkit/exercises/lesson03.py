@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Callable
 
 import numpy as np
 
-from . import NOT_ATTEMPTED, Feedback, attempt, correct, hint, not_attempted
+from . import (
+    NOT_ATTEMPTED, Feedback, LearnerError, array, arrays, call, correct, hard_coded,
+    hard_coded_hint, hint, hints_on_error, name_of, not_attempted, order_hint, run,
+    show,
+)
 
 __all__ = ["check_linear_backward", "check_logsumexp", "check_softmax_ce_grad"]
 
 Array = np.ndarray
-
-
-def _quiet(fn: Callable, *args: Any) -> Any:
-    """Call the learner's function, numpy warnings silenced: the result is judged."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        return attempt(fn, *args)
 
 
 def _same(a: Any, b: Array) -> bool:
@@ -29,17 +25,13 @@ def _same(a: Any, b: Array) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-7, atol=1e-10))
 
 
-def _shape(a: Any) -> str:
-    return str(np.shape(a)) if hasattr(a, "shape") or isinstance(a, (list, tuple)) else (
-        type(a).__name__)
-
-
 # ------------------------------------------------------------ Linear.backward
 # shapes chosen so that N, D and H all differ: a transpose cannot hide
 _LINEAR_CASES = [(5, 3, 4, 0), (2, 6, 3, 1)]
 
 
-def _linear_case(n: int, d: int, h: int, seed: int) -> tuple[Array, Array, Array, Array]:
+def _linear_case(n: int, d: int, h: int,
+                 seed: int) -> tuple[Array, Array, Array, Array]:
     rng = np.random.default_rng(seed)
     return (rng.standard_normal((n, d)), rng.standard_normal((d, h)),
             rng.standard_normal(h), rng.standard_normal((n, h)))
@@ -83,36 +75,49 @@ _LINEAR_RULES: dict[str, tuple[Callable, list[tuple[str, Callable]]]] = {
             ("db sums over the wrong axis: sum over the batch (axis=0) to get one "
              "number per output feature, shape (H,)", lambda x, W, b, g: g.sum(axis=1)),
             ("db sums over everything: it needs one entry per output feature, "
-             "dout.sum(axis=0) with shape (H,)", lambda x, W, b, g: np.asarray(g.sum())),
+             "dout.sum(axis=0) with shape (H,)",
+             lambda x, W, b, g: np.asarray(g.sum())),
         ],
     ),
 }
 
 
+def _same_all(out: tuple, want: tuple) -> bool:
+    return all(_same(o, w) for o, w in zip(out, want))
+
+
+@hints_on_error(should="return (dx, dW, db)")
 def check_linear_backward(linear_backward: Callable[..., Any]) -> Feedback:
     """`linear_backward(x, W, b, dout)` must return (dx, dW, db) for y = x @ W + b."""
-    x, W, b, g = _linear_case(*_LINEAR_CASES[0])
+    cases = [_linear_case(*c) for c in _LINEAR_CASES]
+    x, W, b, g = cases[0]
     try:
-        got = _quiet(linear_backward, x, W, b, g)
-    except Exception as e:  # a shape error in a matmul is the common one
+        got = call(linear_backward, x, W, b, g)
+    except LearnerError as e:  # a shape error in a matmul is the common one
         return hint(
-            f"your function raised {type(e).__name__}: {e}. Check the shapes: "
-            f"x {x.shape}, W {W.shape}, dout {g.shape}; dx must be {x.shape}, "
-            f"dW {W.shape}, db {b.shape}"
+            f"{e}. Check the shapes: x {x.shape}, W {W.shape}, dout {g.shape}; dx "
+            f"must be {x.shape}, dW {W.shape}, db {b.shape}"
         )
     if got is NOT_ATTEMPTED:
         return not_attempted("linear_backward(x, W, b, dout)")
-    if not isinstance(got, (tuple, list)) or len(got) != 3:
-        return hint("return three arrays, in the order (dx, dW, db)")
+    names = ("dx", "dW", "db")
+    who, what = name_of(linear_backward), "three arrays, in the order (dx, dW, db)"
+    outs = [arrays(got, names, who, what)] + [
+        arrays(run(linear_backward, *case), names, who, what) for case in cases[1:]]
+    wants = [tuple(_LINEAR_RULES[n][0](*case) for n in names) for case in cases]
+    if all(_same_all(o, w) for o, w in zip(outs, wants)):
+        return correct("dx = dout @ W.T, dW = x.T @ dout, db = dout.sum(axis=0): "
+                       "each has the shape of what it is the gradient of")
+    if hard_coded(outs, wants, _same_all):
+        return hard_coded_hint("linear_backward", "x, W and dout")
+    order = order_hint(outs, wants, names, _same)
+    if order:
+        return hint(order)
 
     problems = []
-    for k, name in enumerate(("dx", "dW", "db")):
+    for k, name in enumerate(names):
         rule, mistakes = _LINEAR_RULES[name]
-        results = []
-        for case in _LINEAR_CASES:
-            args = _linear_case(*case)
-            out = _quiet(linear_backward, *args)
-            results.append((out[k], args))
+        results = [(out[k], case) for out, case in zip(outs, cases)]
         if all(_same(v, rule(*a)) for v, a in results):
             continue
         for message, mistake in mistakes:
@@ -121,25 +126,23 @@ def check_linear_backward(linear_backward: Callable[..., Any]) -> Feedback:
                 break
         else:
             want = rule(x, W, b, g)
-            if _shape(got[k]) == str(want.shape):
+            mine = outs[0][k]
+            if mine.shape == want.shape:
                 # the shape is already right: pointing at shapes would mislead
+                odd = "" if np.isfinite(mine).all() else " (it holds nan or inf)"
                 problems.append(
-                    f"{name} has the right shape {want.shape} but wrong values: write "
-                    f"one entry as a sum over the batch rows n and compare"
+                    f"{name} has the right shape {want.shape} but wrong values{odd}: "
+                    "write one entry as a sum over the batch rows n and compare"
                 )
             else:
                 problems.append(
                     f"{name} is not right: for x {x.shape}, W {W.shape}, dout "
-                    f"{g.shape} you return shape {_shape(got[k])}, expected "
+                    f"{g.shape} you return shape {mine.shape}, expected "
                     f"{want.shape}. Find the product whose shapes give that result"
                 )
-    if problems:
-        ok = [n for n, (r, _) in _LINEAR_RULES.items()
-              if not any(p.startswith(n) for p in problems)]
-        prefix = f"{', '.join(ok)} right; " if ok else ""
-        return hint(prefix + "; ".join(problems))
-    return correct("dx = dout @ W.T, dW = x.T @ dout, db = dout.sum(axis=0): "
-                   "each has the shape of what it is the gradient of")
+    ok = [n for n in names if not any(p.startswith(n) for p in problems)]
+    prefix = f"{', '.join(ok)} right; " if ok else ""
+    return hint(prefix + "; ".join(problems))
 
 
 # ------------------------------------------------------------------ logsumexp
@@ -152,16 +155,27 @@ def _lse(z: Array) -> Array:
     return (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))[:, 0]
 
 
+# a second input, of another shape: an answer must be computed from z
+_LSE_Z2 = np.array([[0.0, 0.0, 0.0, 0.0, 0.0], [-3.0, 2.0, 800.0, 1.0, 0.5],
+                    [10.0, -10.0, 5.0, 0.0, 2.0]])
+
+
+def _row(r: Array) -> str:
+    return "[" + ", ".join(f"{v:g}" for v in r) + "]"
+
+
+@hints_on_error(should="return one number per row of z")
 def check_logsumexp(logsumexp: Callable[[Array], Array]) -> Feedback:
     """`logsumexp(z)`, z (N, C), must return log(sum(exp(z), axis=1)) (N,), stably."""
     z = _LSE_Z.copy()
-    got = _quiet(logsumexp, z)
+    got = call(logsumexp, z, copy=False)  # on z itself: a change in place shows
     if got is NOT_ATTEMPTED:
         return not_attempted("logsumexp(z)")
     want = _lse(z)
     if not np.array_equal(z, _LSE_Z):
         return hint("your function changed z in place: work on a copy, e.g. z - m")
-    got = np.asarray(got, dtype=np.float64)
+    who, what = name_of(logsumexp), "an array with one number per row of z"
+    got = array(got, who, what)
     if got.shape == (len(z), 1):
         return hint("return shape (N,), not (N, 1): drop the kept axis, e.g. [:, 0]")
     if got.shape != want.shape:
@@ -170,26 +184,41 @@ def check_logsumexp(logsumexp: Callable[[Array], Array]) -> Feedback:
             f"you return {got.shape}. Sum over the classes, axis=1"
         )
     if _same(got, want):
+        z2 = _LSE_Z2.copy()
+        got2 = array(run(logsumexp, z2), who, what)
+        want2 = _lse(z2)
+        if hard_coded([got, got2], [want, want2], _same):
+            return hard_coded_hint("logsumexp", "z")
+        if not _same(got2, want2):
+            if got2.shape != want2.shape:
+                return hint(f"right for the first z, but for z of shape {z2.shape} you "
+                            f"return shape {got2.shape}, expected {want2.shape}: "
+                            "compute the shape from z, one number per row")
+            k = int(np.argmax(~np.isclose(got2, want2, rtol=1e-7, atol=1e-10)))
+            g, w = show(got2[k], want2[k], ".4f")
+            return hint(f"right for the first z, but for the row {_row(z2[k])} you "
+                        f"give {g}, expected {w}: subtract each row's own maximum")
         return correct("log-sum-exp = m + log(sum(exp(z - m))): "
                        f"{got[1]:.4f} for the row [1000, 999, -5], without overflow")
-    with np.errstate(all="ignore"):
-        m = z.max(axis=1, keepdims=True)
-        mistakes = [
-            (np.log(np.exp(z).sum(axis=1)),
-             "exp(1000) overflows to inf (and exp(-1000) underflows to 0): subtract "
-             "each row's maximum m first, and add it back: m + log(sum(exp(z - m)))"),
-            (z.max() + np.log(np.exp(z - z.max()).sum(axis=1)),
-             "one global maximum is not enough: exp(-1000 - 1000) underflows to 0 "
-             "and log(0) = -inf. Subtract each row's own maximum, "
-             "z.max(axis=1, keepdims=True)"),
-            (np.log(np.exp(z - m).sum(axis=1)),
-             "you subtracted the maximum but did not add it back: "
-             "log sum exp(z) = m + log sum exp(z - m)"),
-        ]
+    m = z.max(axis=1, keepdims=True)
+    mistakes = [
+        (np.log(np.exp(z).sum(axis=1)),
+         "exp(1000) overflows to inf (and exp(-1000) underflows to 0): subtract "
+         "each row's maximum m first, and add it back: m + log(sum(exp(z - m)))"),
+        (z.max() + np.log(np.exp(z - z.max()).sum(axis=1)),
+         "one global maximum is not enough: exp(-1000 - 1000) underflows to 0 "
+         "and log(0) = -inf. Subtract each row's own maximum, "
+         "z.max(axis=1, keepdims=True)"),
+        (np.log(np.exp(z - m).sum(axis=1)),
+         "you subtracted the maximum but did not add it back: "
+         "log sum exp(z) = m + log sum exp(z - m)"),
+    ]
     for value, message in mistakes:
         if np.allclose(got, value, rtol=1e-7, atol=1e-10, equal_nan=True):
             return hint(message)
-    return hint(f"for the row [1, 2, 3] you give {got[0]:.4f}, expected {want[0]:.4f}")
+    k = int(np.argmax(~np.isclose(got, want, rtol=1e-7, atol=1e-10)))
+    g, w = show(got[k], want[k], ".4f")
+    return hint(f"for the row {_row(z[k])} you give {g}, expected {w}")
 
 
 # ----------------------------------------------- softmax cross-entropy gradient
@@ -206,25 +235,31 @@ def _ce_grad(z: Array, y: Array) -> Array:
     return p / len(y)
 
 
+@hints_on_error(should="return an array of the logits' shape")
 def check_softmax_ce_grad(grad_fn: Callable[[Array, Array], Array]) -> Feedback:
-    """`grad_fn(logits, y)` must return dL/dlogits of the mean softmax cross-entropy."""
+    """`softmax_ce_grad(logits, y)` must return dL/dlogits of the mean softmax
+    cross-entropy."""
     z, y = _CE_Z.copy(), _CE_Y.copy()
-    got = _quiet(grad_fn, z, y)
+    got = call(grad_fn, z, y)
     if got is NOT_ATTEMPTED:
         return not_attempted("softmax_ce_grad(logits, y)")
-    got = np.asarray(got, dtype=np.float64)
+    who, what = name_of(grad_fn), "an array of one gradient per logit"
+    got = array(got, who, what)
     n, c = z.shape
     want = _ce_grad(z, y)
     if got.shape != want.shape:
         return hint(f"return one gradient per logit, shape {want.shape}; you return "
                     f"{got.shape}")
     if _same(got, want):
-        big = np.asarray(_quiet(grad_fn, _CE_BIG.copy(), _CE_BIG_Y.copy()))
+        big = array(run(grad_fn, _CE_BIG.copy(), _CE_BIG_Y.copy()), who, what)
+        want_big = _ce_grad(_CE_BIG, _CE_BIG_Y)
+        if hard_coded([got, big], [want, want_big], _same):
+            return hard_coded_hint("softmax_ce_grad", "logits and y")
         if not np.isfinite(big).all():
             return hint("right at moderate logits, but logits of 1000 give NaN: "
                         "exp(1000) overflows. Subtract each row's maximum before exp "
                         "(softmax does not change)")
-        if not _same(big, _ce_grad(_CE_BIG, _CE_BIG_Y)):
+        if not _same(big, want_big):
             return hint("right at moderate logits, wrong at +-1000: subtract each "
                         "row's own maximum before exp")
         return correct("dL/dlogits = (softmax(z) - onehot(y)) / N: the whole softmax "
@@ -249,6 +284,8 @@ def check_softmax_ce_grad(grad_fn: Callable[[Array, Array], Array]) -> Feedback:
     for value, message in mistakes:
         if _same(got, value):
             return hint(message)
-    return hint(f"for the first row (label 0) you give {np.round(got[0], 4)}, "
-                f"expected {np.round(want[0], 4)}: softmax, subtract 1 at the label, "
-                "divide by N")
+    k = int(np.argmax([not _same(r, w) for r, w in zip(got, want)]))
+    g, w = show(got[k], want[k], ".4f")
+    first = "the first row" if k == 0 else f"row {k}"
+    return hint(f"for {first} (label {y[k]}) you give {g}, expected {w}: softmax, "
+                "subtract 1 at the label, divide by N")

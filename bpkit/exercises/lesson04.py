@@ -11,7 +11,11 @@ import numpy as np
 from ..blocks import INITS, deep_mlp
 from ..diagnostics import gradient_flow
 from ..layers import Linear, Sequential, Sigmoid
-from . import NOT_ATTEMPTED, Feedback, attempt, correct, hint, not_attempted
+from . import (
+    NOT_ATTEMPTED, Feedback, array, call, correct, describe, hard_coded,
+    hard_coded_hint, hint, hints_on_error, name_of, non_finite, not_attempted, number,
+    run, show,
+)
 
 __all__ = [
     "check_gradient_ratio",
@@ -39,6 +43,7 @@ def sigmoid_chain(depth: int, w: float) -> Sequential:
     return Sequential(*layers)
 
 
+@functools.lru_cache(maxsize=None)  # deterministic: measure each chain once
 def _measured_ratio(depth: int, w: float) -> float:
     r = gradient_flow(sigmoid_chain(depth, w), np.zeros((1, 1)), dout=np.ones((1, 1)))
     return r.input_grad_norm / r[-1].grad_norm
@@ -65,31 +70,39 @@ _RATIO_MISTAKES: list[tuple[str, Callable[[int, float], float]]] = [
 ]
 
 
+@hints_on_error(should="return a number")
 def check_gradient_ratio(predicted_ratio: Callable[[int, float], float]) -> Feedback:
     """`predicted_ratio(depth, w)`: |dL/dh_0| / |dL/dh_depth| for `sigmoid_chain`."""
-    got = attempt(predicted_ratio, 10, 1.0)
+    got = call(predicted_ratio, *_RATIO_POINTS[0])
     if got is NOT_ATTEMPTED:
         return not_attempted("predicted_ratio(depth, w)")
-    try:
-        vals = [float(predicted_ratio(d, w)) for d, w in _RATIO_POINTS]
-    except (TypeError, ValueError):
-        return hint(f"return a number, got {type(got).__name__}")
+    who = name_of(predicted_ratio)
+    vals = [number(got, who)] + [number(run(predicted_ratio, d, w), who)
+                                 for d, w in _RATIO_POINTS[1:]]
+    measured = [_measured_ratio(d, w) for d, w in _RATIO_POINTS]
+
+    def close(a: float, b: float) -> bool:
+        return math.isclose(a, b, rel_tol=1e-6)
 
     def same(ref: Callable[[int, float], float]) -> bool:
-        return all(math.isclose(v, ref(d, w), rel_tol=1e-6)
-                   for v, (d, w) in zip(vals, _RATIO_POINTS))
+        return all(close(v, ref(d, w)) for v, (d, w) in zip(vals, _RATIO_POINTS))
 
     if same(_measured_ratio):
         return correct(
-            f"(w/4)^depth: at depth 10, w = 1 that is {_measured_ratio(10, 1.0):.3e}, "
+            f"(w/4)^depth: at depth 10, w = 1 that is {measured[0]:.3e}, "
             "as gradient_flow measures on the chain; at w = 4 the two factors cancel"
         )
+    if hard_coded(vals, measured, close):
+        return hard_coded_hint("predicted_ratio", "depth and w")
     for message, mistake in _RATIO_MISTAKES:
         if same(mistake):
             return hint(message)
+    k = next(i for i, (v, m) in enumerate(zip(vals, measured)) if not close(v, m))
+    d, w = _RATIO_POINTS[k]
+    g, m = show(vals[k], measured[k], ".3g")
     return hint(
-        f"at depth 10, w = 1 you give {vals[0]:.3g}; gradient_flow measures "
-        f"{_measured_ratio(10, 1.0):.3g}. Multiply one local derivative per layer: "
+        f"at depth {d}, w = {w:g} you give {g}; gradient_flow measures {m}. "
+        "Multiply one local derivative per layer: "
         "dh_l/dh_(l-1) = sigmoid'(z_l) * w with z_l = 0."
     )
 
@@ -113,16 +126,18 @@ def measure_tanh_init(init: str, depth: int = 50, width: int = 64) -> dict[str, 
     }
 
 
+@hints_on_error(should="return an init's name")
 def check_tanh_init(pick_tanh_init: Callable[[], str]) -> Feedback:
     """`pick_tanh_init()` must name the init (a key of blocks.INITS) that suits tanh."""
-    got = attempt(pick_tanh_init)
+    got = call(pick_tanh_init)
     if got is NOT_ATTEMPTED:
         return not_attempted("pick_tanh_init()")
-    if got not in INITS:
-        return hint(f"return one of {list(INITS)}, got {got!r}")
+    if not isinstance(got, str) or got not in INITS:
+        return hint(f"return one of {list(INITS)}, got {describe(got)}")
     m = measure_tanh_init(got)
     seen = (f"at depth 50, width 64: first/last gradient {m['ratio']:.2e}, "
-            f"{100 * m['saturated']:.0f}% saturated, last-layer std {m['last_std']:.2e}")
+            f"{100 * m['saturated']:.0f}% saturated, last-layer std "
+            f"{m['last_std']:.2e}")
     if got == "xavier":
         return correct(
             f"{seen}. Xavier keeps Var(W h) near Var(h), and tanh has slope 1 at 0, "
@@ -134,9 +149,9 @@ def check_tanh_init(pick_tanh_init: Callable[[], str]) -> Feedback:
     if got == "normal_0.01":
         return hint(f"{seen}: each layer multiplies the signal by ~0.01 * sqrt(64) "
                     "= 0.08, so it dies out, and the gradient with it")
-    return hint(f"{seen}: close, but He's factor sqrt(2) makes up for ReLU zeroing half "
-                "its inputs; tanh zeroes none, so deep down the gradient grows. Which "
-                "init keeps a gain of 1?")
+    return hint(f"{seen}: close, but He's factor sqrt(2) makes up for ReLU zeroing "
+                "half its inputs; tanh zeroes none, so deep down the gradient grows. "
+                "Which init keeps a gain of 1?")
 
 
 _RESIDUAL_MISTAKES: list[tuple[str, Callable]] = [
@@ -153,26 +168,58 @@ _RESIDUAL_MISTAKES: list[tuple[str, Callable]] = [
 ]
 
 
-def check_residual_backward(residual_backward: Callable) -> Feedback:
-    """`residual_backward(dout, inner_backward)`: dL/dx for out = x + inner(x)."""
-    rng = np.random.default_rng(4)
+def _residual_case(seed: int, n: int) -> tuple[np.ndarray, Callable]:
+    """dL/dout (n, 3) and an inner block's backward, d -> d @ M."""
+    rng = np.random.default_rng(seed)
     M = rng.standard_normal((3, 3))
-    dout = rng.standard_normal((5, 3))
+    dout = rng.standard_normal((n, 3))
 
     def inner(d):
         return d @ M
 
-    got = attempt(residual_backward, dout.copy(), inner)
+    return dout, inner
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-7, atol=1e-10))
+
+
+@hints_on_error(should="return an array of dout's shape")
+def check_residual_backward(residual_backward: Callable) -> Feedback:
+    """`residual_backward(dout, inner_backward)`: dL/dx for out = x + inner(x)."""
+    dout, inner = _residual_case(4, 5)
+    got = call(residual_backward, dout, inner)
     if got is NOT_ATTEMPTED:
         return not_attempted("residual_backward(dout, inner_backward)")
-    got = np.asarray(got)
+    who, what = name_of(residual_backward), "an array, dL/dx"
+    got = array(got, who, what)
     if got.shape != dout.shape:
         return hint(f"dL/dx has x's shape {dout.shape}; you returned shape {got.shape}")
-    if np.allclose(got, dout + inner(dout)):
+    want = dout + inner(dout)
+    if _close(got, want):
+        dout2, inner2 = _residual_case(5, 2)
+        got2 = array(run(residual_backward, dout2, inner2), who, what)
+        want2 = dout2 + inner2(dout2)
+        if hard_coded([got, got2], [want, want2], _close):
+            return hard_coded_hint("residual_backward", "dout and inner_backward")
+        if got2.shape != want2.shape:
+            return hint(f"right for the first dout, but for a dout of shape "
+                        f"{dout2.shape} you return shape {got2.shape}: dL/dx has "
+                        "the shape of the dout it is given")
+        if not _close(got2, want2):
+            return hint(f"right for the first dout, but not for another of shape "
+                        f"{dout2.shape}: return dout + inner_backward(dout) for the "
+                        "dout and inner_backward you are given")
         return correct("dL/dx = dL/dout + inner_backward(dL/dout): even if the inner "
                        "gradient vanishes, dL/dout reaches x unchanged")
+    odd = non_finite([got], ["dL/dx"])
+    if odd:
+        return hint(odd)
     for message, mistake in _RESIDUAL_MISTAKES:
-        if np.allclose(got, mistake(dout, inner)):
+        if _close(got, np.asarray(mistake(dout, inner), dtype=float)):
             return hint(message)
-    return hint("out = x + f(x): sum the gradient along the skip path (dout itself) and "
-                "along the block (inner_backward(dout))")
+    k = int(np.argmax([not _close(g, w) for g, w in zip(got, want)]))
+    g, w = show(got[k], want[k], ".4f")
+    return hint(f"for row {k} of dout you give {g}, expected {w}. out = x + f(x): sum "
+                "the gradient along the skip path (dout itself) and along the block "
+                "(inner_backward(dout))")

@@ -7,16 +7,32 @@ from typing import Callable
 
 import numpy as np
 
-from . import NOT_ATTEMPTED, Feedback, call, correct, hint, hints_on_error, not_attempted
+from . import (
+    NOT_ATTEMPTED, Feedback, call, correct, hard_coded, hard_coded_hint, hint,
+    hints_on_error, name_of, not_attempted, number, run, show,
+)
 
 __all__ = ["check_error_factor", "check_max_stable_lr", "check_cosine_lr"]
 
 
-def _same(fn: Callable, ref: Callable, cases: list[tuple]) -> bool:
-    try:
-        return all(np.allclose(fn(*c), ref(*c), rtol=1e-9, atol=1e-12) for c in cases)
-    except Exception:
-        return False
+def _values(fn: Callable, first: object, cases: list[tuple]) -> list[float]:
+    """The learner's numbers on every case; `first` is its answer on cases[0]."""
+    who = name_of(fn)
+    return [number(first, who)] + [number(run(fn, *c), who) for c in cases[1:]]
+
+
+def _close(a: float, b: float, rtol: float = 1e-9) -> bool:
+    return bool(np.isclose(a, b, rtol=rtol, atol=1e-12))
+
+
+def _same(vals: list[float], ref: Callable, cases: list[tuple]) -> bool:
+    """The learner's values agree with `ref` on every case."""
+    with np.errstate(all="ignore"):
+        return all(_close(v, ref(*c)) for v, c in zip(vals, cases))
+
+
+def _first_wrong(vals: list[float], want: list[float], rtol: float = 1e-9) -> int:
+    return next(i for i, (v, w) in enumerate(zip(vals, want)) if not _close(v, w, rtol))
 
 
 # --------------------------------------------------------------- exercise 1
@@ -38,22 +54,27 @@ _FACTOR_MISTAKES = [
 ]
 
 
-@hints_on_error
+@hints_on_error(should="return a number")
 def check_error_factor(error_factor: Callable[[float, float], float]) -> Feedback:
     """`error_factor(lr, L)`: what one gradient step multiplies w by on L/2 w^2."""
-    got = call(error_factor, 0.1, 4.0)
+    got = call(error_factor, *_FACTOR_CASES[0])
     if got is NOT_ATTEMPTED:
         return not_attempted("error_factor(lr, L)")
-    if not isinstance(got, (int, float, np.floating)):
-        return hint(f"return a number, got {type(got).__name__}")
+    vals = _values(error_factor, got, _FACTOR_CASES)
     ref = lambda lr, L: 1 - lr * L  # noqa: E731
-    if _same(error_factor, ref, _FACTOR_CASES):
+    want = [ref(*c) for c in _FACTOR_CASES]
+    if _same(vals, ref, _FACTOR_CASES):
         return correct("w <- (1 - lr L) w: monotone below 1/L, oscillating up to 2/L, "
                        "diverging above")
+    if hard_coded(vals, want, _close):
+        return hard_coded_hint("error_factor", "lr and L")
     for message, mistake in _FACTOR_MISTAKES:
-        if _same(error_factor, mistake, _FACTOR_CASES):
+        if _same(vals, mistake, _FACTOR_CASES):
             return hint(message)
-    return hint(f"error_factor(0.1, 4) gives {got:g}; expected {ref(0.1, 4.0):g}. "
+    k = _first_wrong(vals, want)
+    lr, L = _FACTOR_CASES[k]
+    g, w = show(vals[k], want[k], "g")
+    return hint(f"error_factor({lr:g}, {L:g}) gives {g}; expected {w}. "
                 "Write one step w - lr * f'(w) with f'(w) = L w and factor out w.")
 
 
@@ -72,7 +93,7 @@ def _hessians() -> list[np.ndarray]:
     return out
 
 
-@hints_on_error
+@hints_on_error(should="return a number")
 def check_max_stable_lr(max_stable_lr: Callable[[np.ndarray], float]) -> Feedback:
     """`max_stable_lr(A)`: the largest lr at which gradient descent on 1/2 w^T A w
     does not diverge, for a symmetric positive definite (2, 2) matrix A."""
@@ -80,15 +101,14 @@ def check_max_stable_lr(max_stable_lr: Callable[[np.ndarray], float]) -> Feedbac
     got = call(max_stable_lr, As[0])
     if got is NOT_ATTEMPTED:
         return not_attempted("max_stable_lr(A)")
-    try:
-        vals = [float(max_stable_lr(A.copy())) for A in As]
-    except Exception as e:  # shown as a hint, not a traceback
-        return hint(f"max_stable_lr raised {type(e).__name__}: {e}")
+    vals = _values(max_stable_lr, got, [(A,) for A in As])
     ev = [np.linalg.eigvalsh(A) for A in As]
     want = [2 / e[-1] for e in ev]
     if np.allclose(vals, want, rtol=1e-6):
         return correct(f"2 / lambda_max = {want[0]:.4g} for the first bowl: the "
                        "steepest direction sets the limit")
+    if hard_coded(vals, want, lambda a, b: _close(a, b, 1e-6)):
+        return hard_coded_hint("max_stable_lr", "A, through its eigenvalues")
     if np.allclose(vals, [2 / e[0] for e in ev], rtol=1e-6):
         return hint("you used the smallest curvature: every direction must be stable, "
                     "and the steepest one breaks first, so use the largest eigenvalue")
@@ -102,7 +122,10 @@ def check_max_stable_lr(max_stable_lr: Callable[[np.ndarray], float]) -> Feedbac
     if np.allclose(vals, [2 / np.trace(A) for A in As], rtol=1e-6):
         return hint("the trace adds both curvatures; the limit comes from the largest "
                     "eigenvalue alone")
-    return hint(f"for the first bowl you give {vals[0]:.4g}, expected {want[0]:.4g}; "
+    k = _first_wrong(vals, want, 1e-6)
+    which = "the first bowl" if k == 0 else f"bowl {k + 1} (eigenvalues {ev[k][::-1]})"
+    g, w = show(vals[k], want[k], ".4g")
+    return hint(f"for {which} you give {g}, expected {w}; "
                 "each eigen-direction multiplies its error by 1 - lr * lambda_i")
 
 
@@ -131,26 +154,35 @@ _COS_MISTAKES = [
 ]
 
 
-@hints_on_error
+@hints_on_error(should="return a number, the lr at step t")
 def check_cosine_lr(cosine_lr: Callable[[int, float, int, float], float]) -> Feedback:
     """`cosine_lr(t, base_lr, T_max, eta_min)`: CosineAnnealingLR's lr at step t."""
-    got = call(cosine_lr, 0, 0.1, 20, 0.0)
+    got = call(cosine_lr, *_COS_CASES[0])
     if got is NOT_ATTEMPTED:
         return not_attempted("cosine_lr(t, base_lr, T_max, eta_min)")
-    if _same(cosine_lr, _cos_ref, _COS_CASES):
+    vals = _values(cosine_lr, got, _COS_CASES)
+    want = [_cos_ref(*c) for c in _COS_CASES]
+    if _same(vals, _cos_ref, _COS_CASES):
         from ..layers import Parameter
         from ..optim import SGD, CosineAnnealingLR
 
         opt = SGD([Parameter(np.zeros(1))], lr=0.5)
         seq = CosineAnnealingLR(opt, T_max=8, eta_min=0.01).sequence(9)
-        mine = [cosine_lr(t, 0.5, 8, 0.01) for t in range(9)]
+        steps = [(t, 0.5, 8, 0.01) for t in range(9)]
+        mine = _values(cosine_lr, run(cosine_lr, *steps[0]), steps)
         if np.allclose(mine, seq):
             return correct("the same sequence as optim.CosineAnnealingLR (and "
                            "PyTorch's)")
-    for message, mistake in _COS_MISTAKES:
-        if _same(cosine_lr, mistake, _COS_CASES):
-            return hint(message)
-    t, b, T, e = _COS_CASES[2]
-    return hint(f"cosine_lr({t}, {b}, {T}, {e}) gives {cosine_lr(t, b, T, e):.4g}, "
-                f"expected {_cos_ref(t, b, T, e):.4g}: lr = eta_min + "
-                "(base_lr - eta_min) * (1 + cos(pi t / T_max)) / 2")
+        k = _first_wrong(mine, list(seq), 1e-5)
+        vals, want, cases = mine, list(seq), steps
+    else:
+        if hard_coded(vals, want, _close):
+            return hard_coded_hint("cosine_lr", "t, base_lr, T_max and eta_min")
+        for message, mistake in _COS_MISTAKES:
+            if _same(vals, mistake, _COS_CASES):
+                return hint(message)
+        k, cases = _first_wrong(vals, want), _COS_CASES
+    t, b, T, e = cases[k]
+    g, w = show(vals[k], want[k], ".4g")
+    return hint(f"cosine_lr({t}, {b}, {T}, {e}) gives {g}, expected {w}: lr = eta_min "
+                "+ (base_lr - eta_min) * (1 + cos(pi t / T_max)) / 2")

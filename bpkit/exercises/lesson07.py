@@ -7,7 +7,11 @@ from typing import Callable
 import numpy as np
 
 from ..rnn import rnn_step_backward, rnn_step_forward, step_jacobian
-from . import NOT_ATTEMPTED, Feedback, attempt, correct, hint, not_attempted
+from . import (
+    NOT_ATTEMPTED, Feedback, LearnerError, array, arrays, call, correct, describe,
+    hard_coded, hard_coded_hint, hint, hints_on_error, name_of, non_finite,
+    not_attempted, order_hint, run, show,
+)
 
 __all__ = ["check_rnn_step_backward", "check_step_jacobian", "check_tbptt_windows"]
 
@@ -30,6 +34,11 @@ def _close(a, b) -> bool:
     return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-8, atol=1e-10)
 
 
+def _all_close(a, b) -> bool:
+    return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+
+
+@hints_on_error(should="return (dx, dh_prev, dWx, dWh, db)")
 def check_rnn_step_backward(
     step_backward: Callable[..., tuple[np.ndarray, ...]],
 ) -> Feedback:
@@ -38,20 +47,35 @@ def check_rnn_step_backward(
     The step is h = tanh(x @ Wx + h_prev @ Wh + b); dh is dL/dh, (N, H).
     """
     args, want = _step_case()
-    got = attempt(step_backward, *args)
+    got = call(step_backward, *args)
     if got is NOT_ATTEMPTED:
         return not_attempted("step_backward(dh, x, h_prev, h, Wx, Wh)")
-    if not isinstance(got, (tuple, list)) or len(got) != 5:
-        return hint("return five arrays: dx, dh_prev, dWx, dWh, db")
-    got = [np.asarray(g, dtype=float) for g in got]
+    who, what = name_of(step_backward), "five arrays: dx, dh_prev, dWx, dWh, db"
+    got = list(arrays(got, _NAMES, who, what))
+    args2, want2 = _step_case(1)
+    got2 = list(arrays(run(step_backward, *args2), _NAMES, who, what))
+    if hard_coded([got, got2], [want, want2], _all_close):
+        return hard_coded_hint("step_backward", "dh, x, h_prev, h, Wx and Wh")
+    order = order_hint([got, got2], [want, want2], _NAMES, _close)
+    if order:
+        return hint(order)
     for name, g, w in zip(_NAMES, got, want):
         if g.shape != w.shape:
             extra = (" (db adds up the rows: b was broadcast over the batch, so sum "
                      "over axis 0)") if name == "db" else ""
             return hint(f"{name} has shape {g.shape}, expected {w.shape}, the shape of "
                         f"what it is the gradient of{extra}")
-    if all(_close(g, w) for g, w in zip(got, want)):
+    if _all_close(got, want):
+        if not _all_close(got2, want2):
+            wrong = [n for n, g, w in zip(_NAMES, got2, want2) if not _close(g, w)]
+            return hint(f"right for the first batch, but for another "
+                        f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} "
+                        "wrong: compute every "
+                        "gradient from the arguments, da = dh * (1 - h**2)")
         return correct("all five gradients match rnn_step_backward")
+    odd = non_finite(got, _NAMES)
+    if odd:
+        return hint(odd)
     dh, x, h_prev, h, Wx, Wh = args
     da = dh * (1 - h**2)
     no_tanh = (dh @ Wx.T, dh @ Wh.T, x.T @ dh, h_prev.T @ dh, dh.sum(axis=0))
@@ -99,6 +123,7 @@ def _jacobian_case(seed: int = 1):
     return h, Wh
 
 
+@hints_on_error(should="return an (H, H) array")
 def check_step_jacobian(
     jacobian: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> Feedback:
@@ -107,19 +132,31 @@ def check_step_jacobian(
     The step is h_t = tanh(h_{t-1} @ Wh + x_t @ Wx + b), with row vectors.
     """
     h, Wh = _jacobian_case()
-    got = attempt(jacobian, h, Wh)
+    got = call(jacobian, h, Wh)
     if got is NOT_ATTEMPTED:
         return not_attempted("jacobian(h_t, Wh)")
-    got = np.asarray(got, dtype=float)
+    who, what = name_of(jacobian), "an array J of shape (H, H)"
+    got = array(got, who, what)
     want = step_jacobian(h, Wh)
     if got.shape != want.shape:
         return hint(f"J has shape {got.shape}, expected {want.shape}: one row per "
                     "output unit, one column per unit of h_{t-1}")
     if _close(got, want):
+        h2, Wh2 = _jacobian_case(2)
+        got2 = array(run(jacobian, h2, Wh2), who, what)
+        want2 = step_jacobian(h2, Wh2)
+        if hard_coded([got, got2], [want, want2], _close):
+            return hard_coded_hint("jacobian", "h_t and Wh")
+        if not _close(got2, want2):
+            return hint("right for the first h_t and Wh, not for another: build J "
+                        "from the arguments, J = diag(1 - h_t**2) @ Wh.T")
         rho = np.max(np.abs(np.linalg.eigvals(want)))
         rho_wh = np.max(np.abs(np.linalg.eigvals(Wh)))
         return correct(f"J = diag(1 - h**2) @ Wh.T; here its spectral radius is "
                        f"{rho:.3f}, that of Wh {rho_wh:.3f}")
+    odd = non_finite([got], ["J"])
+    if odd:
+        return hint(odd)
     d = 1 - h**2
     mistakes = [
         (Wh.T, "the tanh derivative is missing: each row i is scaled by 1 - h_t[i]**2"),
@@ -135,8 +172,12 @@ def check_step_jacobian(
     for m, message in mistakes:
         if _close(got, m):
             return hint(message)
-    return hint("write h_t = tanh(a), a = h_prev @ Wh + ...: then da[i]/dh_prev[j] = "
-                "Wh[j, i] and dh_t[i]/da[i] = 1 - h_t[i]**2")
+    i, j = np.unravel_index(np.argmax(~np.isclose(got, want, rtol=1e-8, atol=1e-10)),
+                            want.shape)
+    g, w = show(got[i, j], want[i, j], ".4g")
+    return hint(f"J[{i}, {j}] is {g}, expected {w}: write h_t = tanh(a), a = h_prev @ "
+                "Wh + ...: then da[i]/dh_prev[j] = Wh[j, i] and dh_t[i]/da[i] = "
+                "1 - h_t[i]**2")
 
 
 def _windows(T: int, k1: int, k2: int) -> list[tuple[int, int, int]]:
@@ -152,6 +193,31 @@ def _windows(T: int, k1: int, k2: int) -> list[tuple[int, int, int]]:
 _WINDOW_CASES = [(10, 3, 3), (10, 3, 5), (12, 4, 4), (7, 7, 7), (9, 2, 6), (5, 10, 10)]
 
 
+def _triples(res, fn: Callable) -> list[tuple[int, int, int]]:
+    bad = (f"{name_of(fn)} should return a list of (w0, start, stop) triples of "
+           f"integers, got {describe(res)}")
+    if isinstance(res, (str, bytes, dict)) or res is None:
+        raise LearnerError(bad)
+    try:
+        items = list(res)
+    except TypeError:
+        raise LearnerError(bad) from None
+    out = []
+    for w in items:
+        try:
+            t = tuple(w)
+            ints = tuple(int(v) for v in t)
+            if len(t) != 3 or any(isinstance(v, (str, bytes)) or v != i
+                                  for v, i in zip(t, ints)):
+                raise ValueError
+        except (TypeError, ValueError, OverflowError):
+            raise LearnerError(f"{bad[: bad.index(', got')]}; one item is "
+                               f"{describe(w)}") from None
+        out.append(ints)
+    return out
+
+
+@hints_on_error(should="return a list of (w0, start, stop) triples")
 def check_tbptt_windows(
     windows: Callable[[int, int, int], list[tuple[int, int, int]]],
 ) -> Feedback:
@@ -161,14 +227,14 @@ def check_tbptt_windows(
     end) and backpropagates them back to step w0, k2 - k1 steps before start
     (never before step 0); `stop` of the last update is T.
     """
-    got = attempt(windows, 10, 3, 3)
+    got = call(windows, *_WINDOW_CASES[0])
     if got is NOT_ATTEMPTED:
         return not_attempted("windows(T, k1, k2)")
-    try:
-        results = {c: [tuple(int(v) for v in w) for w in windows(*c)]
-                   for c in _WINDOW_CASES}
-    except (TypeError, ValueError):
-        return hint("return a list of (w0, start, stop) triples of integers")
+    results = {c: _triples(got if k == 0 else run(windows, *c), windows)
+               for k, c in enumerate(_WINDOW_CASES)}
+    if hard_coded(list(results.values()), [_windows(*c) for c in _WINDOW_CASES],
+                  lambda a, b: a == b):
+        return hard_coded_hint("windows", "T, k1 and k2")
     for (T, k1, k2), res in results.items():
         want = _windows(T, k1, k2)
         if res == want:
