@@ -19,7 +19,18 @@ from typing import Callable
 import numpy as np
 
 from . import init as _init
-from .layers import ACTIVATIONS, Layer, Linear, Parameter, Sequential, _check_dout
+from ._validate import number
+from .layers import (
+    ACTIVATIONS,
+    Layer,
+    Linear,
+    Parameter,
+    Sequential,
+    _check_dout,
+    _choice,
+    _float_dtype,
+    _positive_int,
+)
 
 __all__ = ["BatchNorm1d", "Residual", "ACTIVATIONS", "INITS", "deep_mlp"]
 
@@ -45,17 +56,11 @@ class BatchNorm1d(Layer):
         momentum: float = 0.1,
         dtype: type = np.float64,
     ) -> None:
-        if int(num_features) != num_features or num_features < 1:
-            raise ValueError(
-                f"num_features must be a positive integer, got {num_features!r}")
-        if eps <= 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
-        dtype = np.dtype(dtype)
-        if dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        num_features = _positive_int("num_features", num_features)
+        number("eps", eps, 0, lo_open=True)
+        number("momentum", momentum, 0, 1)
+        dtype = _float_dtype(dtype)
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.gamma = Parameter(np.ones(num_features, dtype=dtype), "gamma")
         self.beta = Parameter(np.zeros(num_features, dtype=dtype), "beta")
         # running statistics are state, not parameters: no gradient, not optimised
@@ -64,6 +69,10 @@ class BatchNorm1d(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
+        if x.dtype.kind not in "fiub":
+            raise TypeError(
+                f"BatchNorm1d: x must be a real numeric array, got dtype {x.dtype}"
+            )
         if x.ndim != 2 or x.shape[1] != self.num_features:
             raise ValueError(
                 f"BatchNorm1d: x has shape {x.shape}, expected (N, {self.num_features})"
@@ -193,13 +202,12 @@ def deep_mlp(
     Inputs:  x (N, in_features)
     Returns: logits (N, out_features)
     """
-    if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {activation!r}; choose one of {list(ACTIVATIONS)}")
-    if init not in INITS:
-        raise ValueError(f"unknown init {init!r}; choose one of {list(INITS)}")
-    if int(depth) != depth or depth < 1:
-        raise ValueError(f"depth must be a positive integer, got {depth!r}")
+    _choice("activation", activation, ACTIVATIONS, "activation")
+    _choice("init", init, INITS, "init")
+    in_features = _positive_int("in_features", in_features)
+    width = _positive_int("width", width)
+    out_features = _positive_int("out_features", out_features)
+    depth = _positive_int("depth", depth)
     init_fn = INITS[init]
     layers: list[Layer] = []
     fan_in = in_features

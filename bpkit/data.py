@@ -15,6 +15,8 @@ from typing import Iterator
 
 import numpy as np
 
+from ._validate import float_array, integer, number
+
 __all__ = [
     "make_moons",
     "make_circles",
@@ -38,12 +40,37 @@ def _check_rng(rng: object) -> None:
         )
 
 
-def _check(n: int, rng: np.random.Generator, noise: float) -> None:
+def _rows(name: str, v: object) -> np.ndarray:
+    """`v` as an array of examples, one per row; a scalar or None is a TypeError."""
+    arr = np.asarray(v)
+    if arr.ndim == 0:
+        shown = repr(v) if len(repr(v)) <= 60 else repr(v)[:57] + "..."
+        raise TypeError(
+            f"{name} must be an array with one example per row, got {shown}"
+        )
+    return arr
+
+
+def _array(name: str, v: object) -> np.ndarray:
+    """`v` itself if it is a numpy array (at least 1-d), else a TypeError."""
+    if not isinstance(v, np.ndarray):
+        raise TypeError(
+            f"{name} must be a numpy array (e.g. np.asarray({name})), "
+            f"got {type(v).__name__}"
+        )
+    if v.ndim == 0:
+        raise TypeError(f"{name} must be an array with one example per row, got {v!r}")
+    return v
+
+
+def _check(n: int, rng: np.random.Generator, noise: float) -> int:
+    """The checked `n` (as an int); `noise` must be a finite number >= 0."""
     _check_rng(rng)
-    if isinstance(n, bool) or int(n) != n or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    n = integer("n", n, 2)
+    number("noise", noise)
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}")
+    return n
 
 
 def make_moons(
@@ -54,7 +81,7 @@ def make_moons(
     Returns:
         X: (n, 2) float64 points; y: (n,) int64 labels in {0, 1}.
     """
-    _check(n, rng, noise)
+    n = _check(n, rng, noise)
     n0 = n // 2
     t0 = np.linspace(0, np.pi, n0)
     t1 = np.linspace(0, np.pi, n - n0)
@@ -78,7 +105,8 @@ def make_circles(
     Returns:
         X: (n, 2); y: (n,) in {0, 1}.
     """
-    _check(n, rng, noise)
+    n = _check(n, rng, noise)
+    number("factor", factor)
     if not 0 < factor < 1:
         raise ValueError(f"factor must be in (0, 1), got {factor}")
     n0 = n // 2
@@ -99,9 +127,12 @@ def make_spirals(
     Returns:
         X: (n, 2); y: (n,) in {0, ..., classes - 1}.
     """
-    _check(n, rng, noise)
-    if int(classes) != classes or classes < 2:
-        raise ValueError(f"classes must be an integer >= 2, got {classes!r}")
+    n = _check(n, rng, noise)
+    classes = integer("classes", classes, 2)
+    if classes > n:
+        raise ValueError(
+            f"classes must be at most n = {n} (a point per arm at least), got {classes}"
+        )
     y = np.arange(n) % classes
     r = np.empty(n)
     t = np.empty(n)
@@ -123,7 +154,7 @@ def make_xor(
     Returns:
         X: (n, 2); y: (n,) in {0, 1}.
     """
-    _check(n, rng, noise)
+    n = _check(n, rng, noise)
     corners = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], dtype=np.float64)
     k = np.arange(n) % 4
     X = corners[k] + noise * rng.standard_normal((n, 2))
@@ -147,7 +178,12 @@ def load_digits(
     Returns:
         X: (1797, 64) pixels; y: (1797,) int64 labels in 0..9.
     """
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"dtype must be a float dtype such as np.float64, got {dtype!r}"
+        ) from None
     if not np.issubdtype(dtype, np.floating):
         raise ValueError(f"dtype must be a float dtype, got {dtype}")
     path = _DATASETS / "digits.npz"
@@ -179,9 +215,10 @@ def train_test_split(
         X_train, X_test, y_train, y_test.
     """
     _check_rng(rng)
-    X, y = np.asarray(X), np.asarray(y)
+    X, y = _rows("X", X), _rows("y", y)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    number("test_fraction", test_fraction)
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
     n = len(X)
@@ -213,6 +250,7 @@ def one_hot(y: np.ndarray, classes: int, dtype: type = np.float64) -> np.ndarray
 
     Inputs: y (N,) integers in 0..classes-1. Returns: (N, classes).
     """
+    integer("classes", classes, 0)
     y = np.asarray(y)
     if not np.issubdtype(y.dtype, np.integer) or y.ndim != 1:
         raise ValueError(
@@ -236,13 +274,26 @@ def minibatches(
     """One epoch of (X_batch, y_batch) pairs, shuffled by `rng` (in order if None).
 
     The last batch is smaller when batch_size does not divide len(X).
+    The arguments are checked at the call; the order is drawn on the first batch.
     """
+    _array("X", X)
+    _array("y", y)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
-    if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    try:
+        integer("batch_size", batch_size, 1)
+    except ValueError:
+        raise ValueError(
+            f"batch_size must be a positive integer, got {batch_size!r}"
+        ) from None
     if rng is not None:
         _check_rng(rng)
+    return _batches(X, y, batch_size, rng)
+
+
+def _batches(
+    X: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator | None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     order = np.arange(len(X)) if rng is None else rng.permutation(len(X))
     for start in range(0, len(X), int(batch_size)):
         idx = order[start : start + int(batch_size)]
@@ -257,10 +308,20 @@ def grid(
     Returns:
         xx, yy: (steps, steps) coordinates; points: (steps * steps, 2).
     """
+    X = float_array("X", _array("X", X))
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X has shape {X.shape}, expected (N, 2)")
+    if X.shape[0] == 0:
+        raise ValueError(f"X is empty (shape {X.shape}): no points to cover")
+    steps = integer("steps", steps, 2)
+    number("pad", pad, 0)
     lo = X.min(axis=0) - pad
     hi = X.max(axis=0) + pad
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        raise ValueError(
+            "X holds nan or inf: the grid needs finite bounds, got corners "
+            f"{X.min(axis=0)} and {X.max(axis=0)}"
+        )
     xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], steps),
                          np.linspace(lo[1], hi[1], steps))
     return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])

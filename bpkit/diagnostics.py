@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._validate import function, number
 from .layers import Layer, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh
 
 __all__ = ["LayerStats", "FlowReport", "gradient_flow", "flatten", "SATURATION"]
@@ -123,9 +124,35 @@ def _sci(v: float) -> str:
 
 def flatten(model: Layer) -> list[Layer]:
     """The leaf units of `model` in forward order: nested Sequentials are opened."""
+    if not isinstance(model, Layer):
+        raise TypeError(f"model must be a bpkit Layer, got {type(model).__name__}")
     if isinstance(model, Sequential):
         return [u for layer in model.layers for u in flatten(layer)]
     return [model]
+
+
+def _check_data(name: str, value: object) -> None:
+    """A real array with at least one row and no NaN or inf (not converted)."""
+    try:
+        a = np.asarray(value)
+    except (TypeError, ValueError):  # ragged lists and the like
+        raise TypeError(
+            f"{name} must be a numeric array, got {type(value).__name__}"
+        ) from None
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {a.dtype}")
+    if a.ndim == 0 or a.shape[0] == 0:
+        raise ValueError(
+            f"{name} has shape {a.shape}: gradient_flow needs a batch of at least "
+            "one row, (N, features)"
+        )
+    if not np.isfinite(a).all():
+        bad = np.argwhere(~np.isfinite(a))
+        raise ValueError(
+            f"{name} has {len(bad)} non-finite value(s) (NaN or inf), the first at "
+            f"index {tuple(int(i) for i in bad[0])}: gradient_flow measures a "
+            "network, not NaN"
+        )
 
 
 def _flat_mask(unit: Layer, out: np.ndarray) -> np.ndarray | None:
@@ -174,6 +201,12 @@ def gradient_flow(
         raise TypeError(f"model is a {type(model).__name__}, expected a Sequential")
     if dout is not None and loss is not None:
         raise ValueError("pass either dout or loss, not both")
+    number("lr", lr, 0)
+    if loss is not None:
+        function("loss", loss)
+    _check_data("x", x)
+    if dout is not None:
+        _check_data("dout", dout)
     units = flatten(model)
     model.zero_grad()
 
@@ -187,8 +220,19 @@ def gradient_flow(
 
     loss_value = None
     if loss is not None:
-        loss_value, g = loss(h)
+        result = loss(h)
+        if not (isinstance(result, (tuple, list)) and len(result) == 2):
+            raise TypeError(
+                "loss must return a pair (loss value, dL/d(output)), "
+                f"got {type(result).__name__}"
+            )
+        loss_value, g = result
         loss_value = float(loss_value)
+        g = np.asarray(g)
+        if g.shape != h.shape:
+            raise ValueError(
+                f"loss returned a gradient of shape {g.shape}, expected the "
+                f"output's shape {h.shape}")
     elif dout is not None:
         g = np.asarray(dout)
     else:

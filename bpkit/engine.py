@@ -45,9 +45,12 @@ def _coerce(other: object, op: str) -> "Value":
         return other
     if type(other) is float or type(other) is int or isinstance(other, Real):
         return Value(float(other))
+    hint = ""
+    if hasattr(other, "__array__"):
+        hint = "; a Value holds one number: use it with a[i], not a whole array"
     raise TypeError(
         f"unsupported operand for {op}: Value and {type(other).__name__!r} "
-        f"(expected a Value or a real number)"
+        f"(expected a Value or a real number){hint}"
     )
 
 
@@ -74,6 +77,10 @@ class Value:
     # one or two inputs per node, kept in slots rather than tuples: a node is
     # then a single object for the garbage collector to count, not three
     __slots__ = ("data", "grad", "_a", "_da", "_b", "_db", "_op", "label")
+
+    # numpy must not broadcast a Value over an array (it would build an object
+    # array of Values): `array * value` defers to Value, which refuses the array
+    __array_ufunc__ = None
 
     def __init__(
         self,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from numbers import Real
 from typing import Callable
 
 import numpy as np
+
+from ._validate import float_array, function, number
 
 __all__ = ["numerical_grad", "rel_error"]
 
@@ -33,6 +37,7 @@ def numerical_grad(
     one of them (0 in bpkit and PyTorch): compare away from kinks. At a domain
     edge (log or sqrt at 0) `f(x - eps)` is undefined and the result is nan.
     """
+    function("f", f)
     if isinstance(x, np.ndarray):
         if not np.issubdtype(x.dtype, np.floating):
             raise TypeError(f"x must be a float array, got dtype {x.dtype}")
@@ -43,34 +48,69 @@ def numerical_grad(
                 "the gradient on a float64 copy (e.g. build the layer with "
                 "dtype=np.float64)"
             )
-        if not (isinstance(eps, (int, float, np.floating)) and eps > 0
-                and np.isfinite(eps)):
-            raise ValueError(f"eps must be a positive finite number, got {eps!r}")
+        _check_eps(eps)
         grad = np.zeros_like(x, dtype=np.float64)
+        if x.size == 0:  # nothing to perturb (nditer refuses an empty array)
+            return grad
         it = np.nditer(x, flags=["multi_index"])
         for _ in it:
             i = it.multi_index
             old = x[i].item()
             x[i] = old + eps
-            fp = float(f(x))
+            fp = _scalar(f(x))
             x[i] = old - eps
-            fm = float(f(x))
+            fm = _scalar(f(x))
             x[i] = old
             grad[i] = (fp - fm) / (2 * eps)
         return grad
+    if not isinstance(x, Real) or isinstance(x, (bool, np.bool_)):
+        raise TypeError(
+            "x must be a float or a float64 numpy array, "
+            f"got {type(x).__name__} {x!r}"[:200]
+        )
+    _check_eps(eps)
     x = float(x)
-    return (float(f(x + eps)) - float(f(x - eps))) / (2 * eps)
+    if not math.isfinite(x):
+        raise ValueError(f"x must be a finite number, got {x}")
+    return (_scalar(f(x + eps)) - _scalar(f(x - eps))) / (2 * eps)
+
+
+def _check_eps(eps: object) -> None:
+    if not (isinstance(eps, Real) and not isinstance(eps, bool)
+            and eps > 0 and math.isfinite(eps)):
+        raise ValueError(f"eps must be a positive finite number, got {eps!r}")
+
+
+def _scalar(value: object) -> float:
+    """f's value as a float, or a TypeError saying f must return a scalar."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        shape = getattr(value, "shape", None)
+        what = f"an array of shape {shape}" if shape is not None else repr(value)
+        raise TypeError(
+            f"f must return a scalar (one number), got {what}"[:200]
+        ) from None
 
 
 def rel_error(a: float | np.ndarray, b: float | np.ndarray, floor: float = 1e-8) -> float:
     """max |a - b| / max(|a| + |b|, floor), elementwise: 0 when equal, 1 when opposite.
 
-    The floor keeps two tiny numbers (both ~0) from looking far apart.
+    The floor keeps two tiny numbers (both ~0) from looking far apart. A nan or
+    inf in `a` or `b` is a ValueError (a nan would make the comparison meaningless).
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    number("floor", floor, 0, lo_open=True)
+    a = np.asarray(float_array("a", a), dtype=np.float64)
+    b = np.asarray(float_array("b", b), dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"shapes differ: {a.shape} and {b.shape}")
     if a.size == 0:
         return 0.0
+    for name, v in (("a", a), ("b", b)):
+        if not np.isfinite(v).all():
+            where = np.argwhere(~np.isfinite(v))[0].tolist() if v.ndim else None
+            at = f" (first at index {where})" if where is not None else f" ({v})"
+            raise ValueError(
+                f"{name} holds nan or inf{at}: a gradient to compare must be finite"
+            )
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)))

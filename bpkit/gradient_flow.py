@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validate import integer, number
 from .blocks import ACTIVATIONS, INITS, deep_mlp
 from .diagnostics import FlowReport, gradient_flow
 
@@ -73,6 +74,9 @@ class GradientFlowModel:
 
     def update(self) -> None:
         """Rebuild the network from the settings and run the measured pass."""
+        for name in ("depth", "width", "batch", "classes", "seed", "bins"):
+            # whole numbers first (None, nan, 2.5, "3", True refused); ranges below
+            setattr(self, name, integer(name, getattr(self, name)))
         if not 1 <= self.depth <= 200:
             raise ValueError(f"depth must be in 1..200, got {self.depth}")
         for name in ("width", "classes"):
@@ -81,6 +85,9 @@ class GradientFlowModel:
                     f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if int(self.batch) != self.batch or self.batch < 2:
             raise ValueError(f"batch must be an integer >= 2, got {self.batch!r}")
+        integer("seed", self.seed, 0)
+        integer("bins", self.bins, 1)
+        number("lr", self.lr, 0.0, lo_open=True)
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}")
         if self.init not in INITS:

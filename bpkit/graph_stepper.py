@@ -10,10 +10,12 @@ pictures of the same state are in `bpkit.viz.graph_stepper`, the widget in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Number
 from typing import Callable
 
 import numpy as np
 
+from ._validate import integer
 from .engine import Value
 from .example_graphs import DEFAULT_EXAMPLE, EXAMPLES
 
@@ -28,6 +30,8 @@ YOUR_EXPRESSION = "your expression"
 
 def fmt(x: float) -> str:
     """A number in at most ~9 characters: 4 significant digits, or e-notation."""
+    if not isinstance(x, Number):
+        raise TypeError(f"x must be a number, got {type(x).__name__} {x!r:.40}")
     s = f"{x:.4g}"
     if len(s) > 8:
         s = f"{x:.2e}"
@@ -40,6 +44,18 @@ def local_formula(op: str, slot: int, ins: list[str], out: str) -> str:
     ins: the input names; out: the output name. `"*"` gives the other input,
     `"tanh"` gives `1 - out²` and so on; an op it does not know gives `"local"`.
     """
+    if not isinstance(op, str):
+        raise TypeError(f"op must be an operation's name such as '*' or 'tanh', got "
+                        f"{type(op).__name__}")
+    if (not isinstance(ins, (list, tuple)) or not ins
+            or not all(isinstance(n, str) for n in ins)):
+        raise ValueError(f"ins must be a non-empty list of input names, got {ins!r}")
+    if not isinstance(out, str):
+        raise TypeError(f"out must be the output's name (a str), got "
+                        f"{type(out).__name__}")
+    slot = integer("slot", slot, 0, len(ins) - 1)
+    if op in ("+", "-", "*", "/") and len(ins) != 2:
+        raise ValueError(f"op {op!r} takes 2 inputs, got ins={ins!r}")
     a = ins[0]
     b = ins[1] if len(ins) > 1 else ""
     if op == "+":
@@ -51,7 +67,11 @@ def local_formula(op: str, slot: int, ins: list[str], out: str) -> str:
     if op == "/":
         return f"1/{b}" if slot == 0 else f"-{a}/{b}²"
     if op.startswith("**"):
-        k = float(op[2:])
+        try:
+            k = float(op[2:])
+        except ValueError:
+            raise ValueError(f"op {op!r}: expected '**' followed by a number, such "
+                             "as '**2'") from None
         return f"{k:g}·{a}" if k == 2 else f"{k:g}·{a}^{k - 1:g}"
     rules = {
         "tanh": f"1 - {out}²",
@@ -91,7 +111,7 @@ class GraphStepperModel:
         root: Value | None = None,
         max_nodes: int = MAX_NODES,
     ) -> None:
-        self.max_nodes = max_nodes
+        self.max_nodes = integer("max_nodes", max_nodes)
         self.examples: dict[str, Callable[[], Value]] = dict(EXAMPLES)
         if root is not None:
             if not isinstance(root, Value):
@@ -171,6 +191,7 @@ class GraphStepperModel:
 
     def goto(self, k: int) -> None:
         """Jump to the state after k steps."""
+        k = integer("k", k)
         if not 0 <= k <= self.n_steps:
             raise ValueError(f"step {k} is out of range: expected 0 to {self.n_steps}")
         self.position = int(k)
@@ -193,6 +214,7 @@ class GraphStepperModel:
 
     def done(self, i: int) -> bool:
         """Has node i had its turn (its gradient is complete and passed on)?"""
+        i = integer("i", i, 0, len(self.nodes) - 1)
         return 0 < self.turn[i] <= self.position
 
     def delivered(self) -> dict[tuple[int, int], float]:
@@ -205,6 +227,7 @@ class GraphStepperModel:
 
     def received(self, i: int) -> list[tuple[int, int, float]]:
         """(consumer, slot, contribution) that node i has received so far, in order."""
+        i = integer("i", i, 0, len(self.nodes) - 1)
         return [
             (s.node, k, c)
             for s in self.trace[: self.position]
@@ -213,7 +236,11 @@ class GraphStepperModel:
         ]
 
     def name_of(self, node: Value) -> str:
-        return self.names[self.index[id(node)]]
+        i = self.index.get(id(node))
+        if i is None or self.nodes[i] is not node:
+            raise ValueError(f"node must be a Value of this graph (one of "
+                             f"model.nodes), got {node!r:.60}")
+        return self.names[i]
 
     def explain(self) -> list[str]:
         """The chain-rule lines for the current step, as plain text."""

@@ -24,6 +24,8 @@ from typing import Callable
 
 import numpy as np
 
+from ._validate import integer, number
+
 __all__ = [
     "normal",
     "xavier_uniform",
@@ -39,12 +41,17 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
-    shape = tuple(shape)
-    if len(shape) != 2 or any(int(s) != s or s < 1 for s in shape):
-        raise ValueError(
-            f"shape must be (fan_in, fan_out) with both integers >= 1, got {shape}"
-        )
-    return int(shape[0]), int(shape[1])
+    msg = "shape must be (fan_in, fan_out) with both integers >= 1, got"
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{msg} {type(shape).__name__} {shape!r}") from None
+    try:
+        if len(shape) == 2:
+            return integer("fan_in", shape[0], 1), integer("fan_out", shape[1], 1)
+    except ValueError:
+        pass
+    raise ValueError(f"{msg} {shape!r}")
 
 
 def _check(rng: object, dtype: object, **scales: float) -> np.dtype:
@@ -54,9 +61,11 @@ def _check(rng: object, dtype: object, **scales: float) -> np.dtype:
             f"got {type(rng).__name__}"
         )
     for name, v in scales.items():
-        if not (np.isfinite(v) and v >= 0):
-            raise ValueError(f"{name} must be a finite number >= 0, got {v}")
-    dtype = np.dtype(dtype)
+        number(name, v, 0)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
     if dtype not in _FLOATS:
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")
     return dtype
@@ -146,6 +155,11 @@ def gain(activation: str, slope: float = 0.01) -> float:
     The values PyTorch's `calculate_gain` uses: linear and sigmoid 1, tanh 5/3,
     relu sqrt(2), leaky_relu sqrt(2 / (1 + slope^2)).
     """
+    if not isinstance(activation, str):
+        raise TypeError(
+            f"activation must be a name (str) such as 'relu', got {activation!r}"
+        )
+    number("slope", slope)
     gains = {
         "linear": 1.0,
         "sigmoid": 1.0,

@@ -45,6 +45,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from . import init as _init
+from ._validate import integer, number
 
 __all__ = [
     "Parameter",
@@ -184,6 +185,35 @@ def _as_float_array(x: Any, who: str) -> np.ndarray:
     raise TypeError(f"{who}: expected a numeric array, got dtype {x.dtype}")
 
 
+def _positive_int(name: str, v: Any) -> int:
+    """v as an int >= 1 (integral floats pass; bools, NaN, None and str do not)."""
+    try:
+        return integer(name, v, 1)
+    except ValueError:
+        raise ValueError(f"{name} must be a positive integer, got {v!r}") from None
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    """float32 or float64 as a numpy dtype; anything else is a ValueError."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from None
+    if dt not in _FLOATS:
+        raise ValueError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def _choice(name: str, value: Any, options: Any, what: str) -> None:
+    """Refuse a `value` that is not one of the names in `options`."""
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be one of {list(options)} (a name), got {value!r}"
+        )
+    if value not in options:
+        raise ValueError(f"unknown {what} {value!r}; choose one of {list(options)}")
+
+
 def _check_input(x: Any, features: int, who: str) -> np.ndarray:
     x = _as_float_array(x, who)
     if x.ndim != 2 or x.shape[1] != features:
@@ -224,17 +254,20 @@ class Linear(Layer):
         dtype: type = np.float64,
         bias: bool = True,
     ) -> None:
-        for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(v, bool) or int(v) != v or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        in_features, out_features = int(in_features), int(out_features)
-        dtype = np.dtype(dtype)
-        if dtype not in _FLOATS:
-            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        in_features = _positive_int("in_features", in_features)
+        out_features = _positive_int("out_features", out_features)
+        dtype = _float_dtype(dtype)
         W = np.asarray(_init.get(init)((in_features, out_features), rng))
         if W.shape != (in_features, out_features):
             raise ValueError(
                 f"init returned shape {W.shape}, expected {(in_features, out_features)}"
+            )
+        if W.dtype.kind not in "fiub":
+            raise TypeError(f"init must return real numbers, got dtype {W.dtype}")
+        if not np.isfinite(W).all():
+            raise ValueError(
+                f"init returned {int((~np.isfinite(W)).sum())} non-finite weight(s) "
+                "(NaN or inf); init must return finite numbers"
             )
         self.W = Parameter(W.astype(dtype), "W")
         self.b = Parameter(np.zeros(out_features, dtype=dtype), "b") if bias else None
@@ -318,8 +351,7 @@ class LeakyReLU(_Elementwise):
     """x for x > 0, slope * x otherwise."""
 
     def __init__(self, slope: float = 0.01) -> None:
-        if not (np.isfinite(slope) and slope >= 0):
-            raise ValueError(f"slope must be a finite number >= 0, got {slope}")
+        number("slope", slope, 0)
         self.slope = float(slope)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -482,15 +514,19 @@ def mlp(
     Inputs:  x (N, sizes[0])
     Returns: (N, sizes[-1])
     """
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(
+            "sizes must be a list of layer sizes, e.g. [2, 16, 3], "
+            f"got {type(sizes).__name__}"
+        )
     sizes = list(sizes)
     if len(sizes) < 2:
         raise ValueError(
             f"sizes needs at least an input and an output size, got {sizes}"
         )
-    if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {activation!r}; choose one of {list(ACTIVATIONS)}"
-        )
+    for i, v in enumerate(sizes):
+        _positive_int(f"sizes[{i}]", v)
+    _choice("activation", activation, ACTIVATIONS, "activation")
     init = _DEFAULT_INIT[activation] if init is None else init
     layers: list[Layer] = []
     for i, (d, h) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -503,11 +539,30 @@ def mlp(
 _SCALAR_ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "linear": None}
 
 
+def _check_scalar_mlp(model: Any) -> None:
+    """model must look like a scalar `bpkit.nn.MLP`: `.layers` of `.neurons`."""
+    layers = getattr(model, "layers", None)
+    ok = isinstance(layers, (list, tuple)) and all(
+        isinstance(getattr(layer, "neurons", None), (list, tuple)) for layer in layers
+    )
+    if not ok:
+        hint = ""
+        if hasattr(model, "neurons"):
+            hint = " (this is one scalar Layer: wrap it as an MLP)"
+        elif isinstance(model, Layer):
+            hint = " (this is already a vectorised network)"
+        raise TypeError(
+            "model must be a scalar bpkit.nn.MLP (its .layers hold .neurons), "
+            f"got {type(model).__name__}{hint}"
+        )
+
+
 def from_scalar_mlp(model: Any, dtype: type = np.float64) -> Sequential:
     """The same network as a scalar `bpkit.nn.MLP`, as matrices: same numbers, copied.
 
     Neuron j of a scalar layer becomes column j of W: W[i, j] = neuron_j.w[i].
     """
+    _check_scalar_mlp(model)
     layers: list[Layer] = []
     dummy = np.random.default_rng(0)  # weights are overwritten just below
     for layer in model.layers:
@@ -528,6 +583,7 @@ def scalar_grads(model: Any) -> list[np.ndarray]:
 
     Returns: [dW (D, H), db (H,)] for each layer, in order.
     """
+    _check_scalar_mlp(model)
     out: list[np.ndarray] = []
     for layer in model.layers:
         out.append(np.array([[w.grad for w in n.w] for n in layer.neurons]).T)

@@ -8,10 +8,9 @@ nearest minimum.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from ._validate import float_array, integer, number
 from .optim import SGD
 from .surfaces import (
     Beale,
@@ -36,7 +35,14 @@ _BLOWUP = 1e6  # a loss this many times its start counts as diverged
 
 def hessian(surface: Surface, w: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     """The Hessian at w by central differences of the analytic gradient: (D, D)."""
-    w = np.asarray(w, dtype=np.float64)
+    if not isinstance(surface, Surface):
+        raise TypeError(f"surface must be a bpkit.surfaces Surface such as "
+                        f"Rosenbrock(), got {type(surface).__name__}")
+    number("eps", eps, 0.0, lo_open=True)
+    w = surface._check(w)  # float64, shape (..., D); complex and str refused
+    if w.shape != (surface.dim,):
+        raise ValueError(f"w must be one point of shape ({surface.dim},), got shape "
+                         f"{w.shape}")
     cols = []
     for i in range(surface.dim):
         e = np.zeros_like(w)
@@ -53,6 +59,12 @@ def classify_path(path: Path) -> str:
     oscillating: most consecutive steps point in opposing directions;
     converging: otherwise.
     """
+    if not isinstance(path, Path):
+        raise TypeError(f"path must be a bpkit.surfaces Path (what descend returns), "
+                        f"got {type(path).__name__}")
+    if len(path.losses) == 0 or len(path.points) != len(path.losses):
+        raise ValueError(f"path must hold one point per loss and at least one, got "
+                         f"{len(path.points)} points and {len(path.losses)} losses")
     if path.diverged or path.losses[-1] > path.losses[0]:
         return "diverging"
     d = np.diff(path.points.reshape(len(path.points), -1), axis=0)
@@ -72,18 +84,23 @@ class LearningRateModel:
                  steps: int = 40) -> None:
         if surface not in SURFACE_NAMES:
             raise ValueError(f"surface must be one of {SURFACE_NAMES}, got {surface!r}")
-        if not (math.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr must be a positive number, got {lr!r}")
-        if isinstance(steps, bool) or int(steps) != steps or steps < 1:
-            raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-        self.surface_name, self.lr, self.steps = surface, float(lr), int(steps)
+        lr = number("lr", lr, 0.0, lo_open=True)
+        steps = integer("steps", steps, 1)
+        if surface == "quadratic 2-D":  # unused (and not checked) elsewhere
+            number("condition", condition, 1.0)
+        self.surface_name, self.lr, self.steps = surface, lr, steps
         self.condition = float(condition)
         self.surface = self._make_surface()
         s = self.surface
-        self.start = np.array(s.start if start is None else start,
-                              dtype=np.float64)[: s.dim]
-        if self.start.shape != (s.dim,):
-            raise ValueError(f"start has shape {self.start.shape}, expected ({s.dim},)")
+        start = s.start if start is None else start
+        arr = float_array("start", start)
+        # the app sends both sliders' (w1, w2) whatever the surface: a 1-D
+        # surface takes the first; any other length is a mistake
+        if arr.ndim != 1 or arr.shape[0] not in (s.dim, 2):
+            raise ValueError(f"start has shape {arr.shape}, expected ({s.dim},)")
+        self.start = np.array(arr, dtype=np.float64)[: s.dim]
+        if not np.all(np.isfinite(self.start)):
+            raise ValueError(f"start must hold finite numbers, got {arr.tolist()}")
         self.run()
 
     def _make_surface(self) -> Surface:

@@ -14,7 +14,9 @@ naming where it is, instead of turning every weight into NaN one step later.
 
 Softmax cross-entropy and binary cross-entropy take *logits* and use the
 log-sum-exp trick, so logits of +-1000 give finite losses and gradients,
-without a warning.
+without a warning. `logsumexp`, `softmax` and `log_softmax` are building
+blocks, not losses: like the layers they do not scan for NaN (NaN in, NaN out;
+the MLP playground draws a diverged network's probabilities with them).
 
 Shape letters: N batch, C classes.
 """
@@ -24,6 +26,9 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+
+from ._validate import labels as _labels
+from .engine import Value
 
 __all__ = [
     "logsumexp",
@@ -58,6 +63,33 @@ def _check_finite(a: np.ndarray, name: str) -> None:
         raise ValueError(
             f"{name} has {len(bad)} non-finite value(s) (NaN or inf), the first "
             f"at index {first}: {a[first]}"
+        )
+
+
+def _check_axis(z: np.ndarray, axis: Any, who: str) -> None:
+    """axis must be an int (or a tuple of ints, or None) along which z has entries."""
+    ints = axis if isinstance(axis, tuple) else (axis,)
+    if axis is not None and not all(
+        isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in ints
+    ):
+        raise TypeError(f"axis must be an integer or None, got {axis!r}")
+    if axis is None:
+        empty = z.size == 0
+    else:
+        # an axis out of range is left to numpy, whose AxisError names it
+        empty = any(-z.ndim <= a < z.ndim and z.shape[a] == 0 for a in ints)
+    if empty:
+        raise ValueError(
+            f"z has shape {z.shape}: {who} needs at least one entry along "
+            f"axis {axis}"
+        )
+
+
+def _check_nonempty(a: np.ndarray, name: str, reduction: str) -> None:
+    if a.size == 0 and reduction == "mean":
+        raise ValueError(
+            f"{name} is empty (shape {a.shape}): the mean over no entries is "
+            "undefined (reduction='sum' gives 0)"
         )
 
 
@@ -106,6 +138,7 @@ def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
     and the largest term is exactly 1, so the log never sees 0.
     """
     z = _float_array(z, "z")
+    _check_axis(z, axis, "logsumexp")
     m = np.max(z, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)  # an all -inf row stays -inf, not NaN
     with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer there
@@ -116,6 +149,7 @@ def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """z - logsumexp(z): the log-probabilities, finite even where exp(z) underflows."""
     z = _float_array(z, "z")
+    _check_axis(z, axis, "log_softmax")
     return z - logsumexp(z, axis=axis, keepdims=True)
 
 
@@ -126,6 +160,7 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     to 1 along `axis`.
     """
     z = _float_array(z, "z")
+    _check_axis(z, axis, "softmax")
     e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
@@ -151,6 +186,7 @@ def mse_loss(
         )
     _check_finite(pred, "pred")
     _check_finite(target, "target")
+    _check_nonempty(pred, "pred", reduction)
     diff = pred - target.astype(pred.dtype, copy=False)
     loss, scale = _reduce(diff**2, reduction)
     return loss, (2 * scale) * diff
@@ -176,6 +212,7 @@ def softmax_cross_entropy(
     z = _check_logits(logits)
     n, c = z.shape
     y = _check_labels(y, n, c)
+    _check_nonempty(z, "logits", reduction)
     rows = np.arange(n)
     shifted = z - z.max(axis=1, keepdims=True)  # (N, C), every entry <= 0
     e = np.exp(shifted)  # (N, C), in [0, 1]: no overflow
@@ -217,6 +254,7 @@ def binary_cross_entropy_with_logits(
         raise ValueError(
             f"y must lie in [0, 1], got values from {t.min():g} to {t.max():g}"
         )
+    _check_nonempty(z, "logits", reduction)
     t = t.astype(z.dtype, copy=False)
     e = np.exp(-np.abs(z))  # in (0, 1]
     per_example = np.maximum(z, 0) - z * t + np.log1p(e)
@@ -276,8 +314,26 @@ def scalar_cross_entropy(logits: Sequence[Sequence[Any]], y: Sequence[int]) -> A
     Inputs: logits, N rows of C `Value`s; y, N integer labels.
     Returns: a `Value`.
     """
+    if isinstance(logits, (str, bytes)) or not hasattr(logits, "__len__"):
+        raise TypeError(
+            f"logits must be N rows of C Values, got {type(logits).__name__}"
+        )
+    y = _labels("y", y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be a 1-d list of labels, got shape {y.shape}")
     if len(logits) != len(y) or not len(y):
         raise ValueError(f"{len(logits)} rows of logits but {len(y)} labels")
+    for i, row in enumerate(logits):
+        if isinstance(row, (str, bytes)) or not hasattr(row, "__iter__"):
+            raise TypeError(
+                f"logits[{i}] must be a row of Values, got {type(row).__name__}"
+            )
+        for j, v in enumerate(row):
+            if not isinstance(v, Value):
+                raise TypeError(
+                    f"logits[{i}][{j}] must be a Value, got {type(v).__name__} "
+                    "(wrap numbers as bpkit.Value(x))"
+                )
     total = 0.0
     for row, k in zip(logits, y):
         if not 0 <= int(k) < len(row):

@@ -8,9 +8,11 @@ colours the plane by its predictions.
 from __future__ import annotations
 
 import math
+from numbers import Real
 
 import numpy as np
 
+from ._validate import integer, labels, number
 from .data import grid, make_spirals, train_test_split
 from .layers import ACTIVATIONS, mlp
 from .losses import softmax, softmax_cross_entropy
@@ -43,6 +45,11 @@ class PlaygroundModel:
         seed: int = 0,
         grid_steps: int = 60,
     ) -> None:
+        n_points = integer("n_points", n_points, 2)
+        classes = integer("classes", classes, 2)
+        noise = number("noise", noise, 0.0)
+        seed = integer("seed", seed, 0)
+        grid_steps = integer("grid_steps", grid_steps, 2)
         X, y = make_spirals(n_points, np.random.default_rng(seed), classes, noise)
         self.X, self.X_test, self.y, self.y_test = train_test_split(
             X, y, np.random.default_rng(seed), test_fraction=0.5, stratify=True)
@@ -62,16 +69,15 @@ class PlaygroundModel:
         new.update(settings)
         limits = (("width", 1, 1024), ("depth", 1, 16), ("steps", 1, 100_000))
         for name, lo, hi in limits:
-            v = new[name]
-            if isinstance(v, bool) or int(v) != v or not lo <= v <= hi:
-                raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {v!r}")
-            new[name] = int(v)
+            new[name] = integer(name, new[name], lo, hi)
         if new["activation"] not in ACTIVATIONS:
             raise ValueError(
                 f"unknown activation {new['activation']!r}; "
                 f"choose one of {list(ACTIVATIONS)}"
             )
-        if not (math.isfinite(new["lr"]) and new["lr"] > 0):
+        lr = new["lr"]
+        lr_ok = isinstance(lr, Real) and not isinstance(lr, (bool, np.bool_))
+        if not (lr_ok and math.isfinite(lr) and lr > 0):
             raise ValueError(f"lr must be a positive number, got {new['lr']!r}")
         for k, v in new.items():
             setattr(self, k, v)
@@ -91,6 +97,7 @@ class PlaygroundModel:
 
     def step(self, k: int = 1) -> None:
         """k full-batch steps (none once diverged)."""
+        k = integer("k", k, 0)
         for _ in range(k):
             if self.diverged_at is not None:
                 return
@@ -119,6 +126,12 @@ class PlaygroundModel:
             return softmax(self.net(points))
 
     def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
+        """The fraction of points of X (N, 2) whose predicted class is y (N,)."""
+        y = labels("y", y)
+        n = np.shape(X)[0] if np.ndim(X) else None
+        if y.ndim != 1 or y.shape[0] != n:
+            raise ValueError(f"y has shape {y.shape}, expected ({n},): one label per "
+                             f"row of X (shape {np.shape(X)})")
         return float((self.predict_proba(X).argmax(axis=1) == y).mean())
 
     @property

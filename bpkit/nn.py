@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Sequence
 
 import numpy as np
 
+from ._validate import integer
 from .engine import Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP"]
@@ -42,15 +44,25 @@ class Neuron(Module):
                 "rng must be a numpy Generator, e.g. np.random.default_rng(0); "
                 f"got {type(rng).__name__}"
             )
+        nin = integer("nin", nin, 1)
         scale = 1.0 / np.sqrt(nin)
         self.w = [Value(float(v)) for v in rng.uniform(-scale, scale, size=nin)]
         self.b = Value(0.0)
         self.activation = activation
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
+        if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
+            raise TypeError(
+                f"x must be a sequence of {len(self.w)} numbers or Values, "
+                f"got {type(x).__name__}"
+            )
         if len(x) != len(self.w):
             raise ValueError(f"x has {len(x)} inputs, expected {len(self.w)}")
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        try:
+            act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        except TypeError:
+            _bad_entry(x)
+            raise
         if self.activation == "linear":
             return act
         return getattr(act, self.activation)()
@@ -62,12 +74,23 @@ class Neuron(Module):
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
 
 
+def _bad_entry(x: Sequence) -> None:
+    """Raise a TypeError naming the first entry of x that is not a real number."""
+    for i, xi in enumerate(x):
+        if not isinstance(xi, (Value, Real)):
+            raise TypeError(
+                f"x must hold real numbers or Values, got {type(xi).__name__} "
+                f"{xi!r:.40} at index {i}"
+            ) from None
+
+
 class Layer(Module):
     """`nout` neurons that all read the same input."""
 
     def __init__(
         self, nin: int, nout: int, rng: np.random.Generator, activation: str = "relu"
     ) -> None:
+        nout = integer("nout", nout, 1)
         self.neurons = [Neuron(nin, rng, activation) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value] | Value:
@@ -94,6 +117,17 @@ class MLP(Module):
         rng: np.random.Generator,
         activation: str = "relu",
     ) -> None:
+        nin = integer("nin", nin, 1)
+        if isinstance(nouts, (str, bytes)) or not hasattr(nouts, "__iter__"):
+            raise TypeError(
+                "nouts must be a list of layer sizes, e.g. [16, 1], "
+                f"got {type(nouts).__name__}"
+            )
+        nouts = [integer(f"nouts[{i}]", n, 1) for i, n in enumerate(nouts)]
+        if not nouts:
+            raise ValueError(
+                "nouts must list at least one layer size, e.g. [1], got []"
+            )
         sizes = [nin, *nouts]
         self.layers = [
             Layer(

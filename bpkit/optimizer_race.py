@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Callable
+from numbers import Real
+from typing import Any, Callable
 
 import numpy as np
 
+from ._validate import float_array, integer, number
 from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from .surfaces import (
     Beale,
@@ -104,14 +106,19 @@ class RaceModel:
         if surface not in RACE_SURFACES:
             raise ValueError(f"surface must be one of {list(RACE_SURFACES)}, got "
                              f"{surface!r}")
-        if isinstance(steps, bool) or int(steps) != steps or steps < 1:
-            raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-        self.surface_name, self.steps = surface, int(steps)
+        steps = integer("steps", steps, 1)
+        self.surface_name, self.steps = surface, steps
         self.surface = RACE_SURFACES[surface]()
-        self.start = np.array(self.surface.start if start is None else start,
-                              dtype=np.float64)
+        start = float_array("start", self.surface.start if start is None else start)
+        self.start = np.array(start, dtype=np.float64)
         if self.start.shape != (2,):
             raise ValueError(f"start has shape {self.start.shape}, expected (2,)")
+        if not np.all(np.isfinite(self.start)):
+            raise ValueError(f"start must hold finite numbers, got "
+                             f"{self.start.tolist()}")
+        if entries is not None and not isinstance(entries, dict):
+            raise TypeError(f"entries must be a dict {{optimizer name: Entry}}, got "
+                            f"{type(entries).__name__}")
         self.entries = (self.default_entries(surface) if entries is None
                         else dict(entries))
         unknown = set(self.entries) - set(RACERS)
@@ -119,8 +126,7 @@ class RaceModel:
             raise ValueError(f"unknown optimizer(s) {sorted(unknown)}; expected "
                              f"{list(RACERS)}")
         for name, e in self.entries.items():
-            if not (math.isfinite(e.lr) and e.lr > 0):
-                raise ValueError(f"{name}: lr must be a positive number, got {e.lr!r}")
+            _check_entry(name, e)
         self.paths: dict[str, Path] = {}
         self.run()
 
@@ -145,23 +151,36 @@ class RaceModel:
 
     def set_entry(self, name: str, **changes) -> None:
         """Change one racer's enabled / lr / beta, and rerun."""
-        self.entries[name] = replace(self.entries[name], **changes)
+        self._known(name, self.entries)
+        new = replace(self.entries[name], **changes)
+        _check_entry(name, new)
+        self.entries[name] = new
         self.run()
+
+    def _known(self, name: Any, where: dict) -> None:
+        if name not in where:
+            raise ValueError(f"name must be one of {list(where)} (the racers "
+                             f"{'in this race' if where is self.entries else 'running'}"
+                             f"), got {name!r}")
 
     def position(self, name: str, frame: int) -> np.ndarray:
         """Where racer `name` is at step `frame` (its last point if it stopped)."""
+        self._known(name, self.paths)
+        frame = integer("frame", frame, 0)
         pts = self.paths[name].points
         return pts[min(frame, len(pts) - 1)]
 
     def steps_to(self, name: str, tol: float) -> int | None:
         """The first step at which loss - minimum < tol, or None."""
+        self._known(name, self.paths)
+        tol = number("tol", tol, 0.0, lo_open=True)
         gap = self.paths[name].losses - self.surface.min_value
         hit = np.flatnonzero(gap < tol)
         return int(hit[0]) if hit.size else None
 
     def leaderboard(self, frame: int | None = None) -> list[tuple[str, float]]:
         """(name, loss - minimum at `frame`) for every racer, best first."""
-        frame = self.steps if frame is None else frame
+        frame = self.steps if frame is None else integer("frame", frame, 0)
         rows = []
         for name, p in self.paths.items():
             i = min(frame, len(p.losses) - 1)
@@ -169,3 +188,18 @@ class RaceModel:
                 float(p.losses[i] - self.surface.min_value)
             rows.append((name, gap))
         return sorted(rows, key=lambda r: r[1])
+
+
+def _check_entry(name: str, e: Any) -> None:
+    """An `Entry` with a positive finite lr and, where used, a beta in [0, 1)."""
+    if not isinstance(e, Entry):
+        raise TypeError(f"entries[{name!r}] must be an Entry(enabled, lr, beta), got "
+                        f"{type(e).__name__}")
+    if not isinstance(e.enabled, (bool, np.bool_)):
+        raise TypeError(f"{name}: enabled must be True or False, got {e.enabled!r}")
+    lr_ok = isinstance(e.lr, Real) and not isinstance(e.lr, (bool, np.bool_))
+    if not (lr_ok and math.isfinite(e.lr) and e.lr > 0):
+        raise ValueError(f"{name}: lr must be a positive number, got {e.lr!r}")
+    beta_name = RACERS[name].beta_name
+    if beta_name is not None:
+        number(f"{name}: beta ({beta_name})", e.beta, 0.0, 1.0, hi_open=True)

@@ -18,6 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ._validate import integer, labels, number
+
 __all__ = [
     "sine_next_step",
     "leaky_sum_task",
@@ -43,9 +45,13 @@ def _check_rng(rng: object) -> None:
 
 
 def _check_int(name: str, v: object, lo: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
-    return int(v)
+    return integer(name, v, lo)
+
+
+def _check_noise(noise: object) -> None:
+    number("noise", noise)
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
 
 
 def sine_next_step(
@@ -63,11 +69,17 @@ def sine_next_step(
     """
     _check_rng(rng)
     n, T = _check_int("n", n, 1), _check_int("T", T, 1)
-    lo, hi = freq
+    try:
+        lo, hi = freq
+        number("freq", lo)
+        number("freq", hi)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"freq must be (lo, hi) with 0 < lo <= hi, both finite, got {freq!r}"
+        ) from None
     if not 0 < lo <= hi:
         raise ValueError(f"freq must be (lo, hi) with 0 < lo <= hi, got {freq}")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
+    _check_noise(noise)
     w = rng.uniform(lo, hi, (n, 1))
     phase = rng.uniform(0, 2 * np.pi, (n, 1))
     wave = np.sin(w * np.arange(T + 1) + phase)  # (n, T + 1)
@@ -131,8 +143,7 @@ def delayed_recall(
     n, lag = _check_int("n", n, 1), _check_int("lag", lag, 1)
     symbols = _check_int("symbols", symbols, 2)
     distractors = _check_int("distractors", distractors, 0)
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
+    _check_noise(noise)
     D = symbols + distractors + 1
     x = np.zeros((n, lag + 1, D))
     y = rng.integers(0, symbols, n)
@@ -152,7 +163,7 @@ def load_text(name: str = "genesis") -> str:
     "genesis": Genesis chapters 1-11 of the King James Version (public domain),
     ~35 kB, 69 distinct characters.
     """
-    if name not in TEXTS:
+    if not isinstance(name, str) or name not in TEXTS:
         raise ValueError(f"unknown text {name!r}; choose one of {sorted(TEXTS)}")
     return (_DATASETS / TEXTS[name]).read_text(encoding="ascii")
 
@@ -161,6 +172,8 @@ class CharVocab:
     """Characters <-> integer ids, in sorted order."""
 
     def __init__(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type(text).__name__}")
         if not text:
             raise ValueError("text is empty")
         self.chars = sorted(set(text))
@@ -176,12 +189,26 @@ class CharVocab:
     def encode(self, text: str) -> np.ndarray:
         """(len(text),) int64 ids; a character not in the vocabulary is a ValueError."""
         try:
+            iter(text)
+        except TypeError:
+            raise TypeError(
+                f"text must be a str (or a list of characters), "
+                f"got {type(text).__name__}"
+            ) from None
+        try:
             return np.array([self.index[c] for c in text], dtype=np.int64)
         except KeyError as e:
             msg = f"character {e.args[0]!r} is not in the vocabulary"
             raise ValueError(msg) from None
 
     def decode(self, ids: Sequence[int]) -> str:
+        """The text of a 1-d sequence of ids, each in 0 .. size - 1."""
+        if np.ndim(ids) != 1:
+            raise TypeError(
+                "ids must be a 1-d sequence of integer ids, "
+                f"got {type(ids).__name__} with {np.ndim(ids)} dimensions"
+            )
+        ids = labels("ids", ids, self.size)
         return "".join(self.chars[int(i)] for i in ids)
 
     def __repr__(self) -> str:
@@ -190,6 +217,7 @@ class CharVocab:
 
 def one_hot(ids: np.ndarray, size: int, dtype=np.float64) -> np.ndarray:
     """Integer ids of any shape S -> one-hot float array of shape S + (size,)."""
+    integer("size", size, 0)
     ids = np.asarray(ids)
     if not np.issubdtype(ids.dtype, np.integer):
         raise TypeError(f"ids must be integers, got {ids.dtype}")
@@ -209,6 +237,10 @@ def char_batches(
     """
     _check_rng(rng)
     ids = np.asarray(ids)
+    if ids.dtype.kind == "f":
+        labels("ids", ids)  # whole numbers only (a float id is no character)
+    elif ids.dtype.kind not in "iu":
+        raise TypeError(f"ids must be integer character ids, got dtype {ids.dtype}")
     n, T = _check_int("n", n, 1), _check_int("T", T, 1)
     if ids.ndim != 1 or ids.size < T + 1:
         raise ValueError(
@@ -225,7 +257,15 @@ def leaky_sum_task(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Inputs x (N, T, 2) ~ scale * N(0, 1); target y (N, T, 1) a leaky running sum
     of channel 0, y_t = decay * y_{t-1} + 0.3 x_t / scale: the answer depends on
-    ~1 / (1 - decay) past steps, so truncating shorter than that loses gradient."""
+    ~1 / (1 - decay) past steps, so truncating shorter than that loses gradient.
+
+    decay in [0, 1); scale > 0. (A legacy np.random.RandomState also works as rng.)
+    """
+    if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
+        _check_rng(rng)
+    N, T = _check_int("N", N, 1), _check_int("T", T, 1)
+    number("decay", decay, 0, 1, hi_open=True)
+    number("scale", scale, 0, lo_open=True)
     x = scale * rng.standard_normal((N, T, 2))
     y = np.zeros((N, T, 1))
     acc = np.zeros(N)

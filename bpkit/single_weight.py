@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from ._validate import integer, number
+
 __all__ = ["SingleWeightModel", "regime"]
 
 # a loss this many times its start (or above 1e6) means the steps are running away
@@ -21,6 +23,7 @@ def regime(lr: float, x: float) -> str:
 
     Each step multiplies the error w - y/x by r = 1 - 2 lr x^2.
     """
+    lr, x = number("lr", lr), number("x", x)
     r = 1.0 - 2.0 * lr * x * x
     if math.isclose(r, 0.0, abs_tol=1e-9):
         return "lands in one step"
@@ -39,11 +42,11 @@ class SingleWeightModel:
     def __init__(
         self, x: float = 2.0, w0: float = 0.5, target: float = 4.0, lr: float = 0.1
     ) -> None:
-        self.x, self.w0, self.target, self.lr = float(x), float(w0), float(target), float(lr)
-        if self.x == 0:
+        x, w0, target = number("x", x), number("w0", w0), number("target", target)
+        if x == 0:
             raise ValueError("x must be non-zero: with x = 0 the loss does not depend on w")
-        if self.lr < 0:
-            raise ValueError(f"lr must be >= 0, got {lr}")
+        lr = number("lr", lr, 0.0)
+        self.x, self.w0, self.target, self.lr = x, w0, target, lr
         self.reset()
 
     def loss(self, w: float | np.ndarray) -> float | np.ndarray:
@@ -88,6 +91,7 @@ class SingleWeightModel:
         self.losses.append(loss)
 
     def run(self, n: int) -> None:
+        n = integer("n", n, 0)
         for _ in range(n):
             self.step()
 

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ._validate import float_array, function, integer, number
 from .layers import Parameter
 
 __all__ = [
@@ -61,11 +62,13 @@ class Surface:
     start = np.array([-2.0, 2.0])
     log_contours = False
 
-    def _check(self, w: Any) -> np.ndarray:
+    def _check(self, w: Any, name: str = "w") -> np.ndarray:
+        if not isinstance(w, np.ndarray) or w.dtype.kind not in "fiub":
+            w = float_array(name, w)  # complex, str, object: refused, not cast
         w = np.asarray(w, dtype=np.float64)
         if w.ndim == 0 or w.shape[-1] != self.dim:
             raise ValueError(
-                f"{self.name}: w has shape {w.shape}, expected (..., {self.dim})"
+                f"{self.name}: {name} has shape {w.shape}, expected (..., {self.dim})"
             )
         return w
 
@@ -92,7 +95,8 @@ class Surface:
         Returns: for D = 2, xx, yy, zz each (resolution, resolution);
         for D = 1, xs, zs each (resolution,).
         """
-        bounds = self.bounds if bounds is None else bounds
+        resolution = integer("resolution", resolution, 2)
+        bounds = self.bounds if bounds is None else _check_bounds(bounds, self.dim)
         axes = [np.linspace(lo, hi, resolution) for lo, hi in bounds]
         if self.dim == 1:
             return axes[0], self._value(axes[0][:, None])
@@ -119,9 +123,7 @@ class Quadratic1D(Surface):
     start = np.array([1.0])
 
     def __init__(self, L: float = 1.0) -> None:
-        if not (np.isfinite(L) and L > 0):
-            raise ValueError(f"curvature L must be a positive number, got {L!r}")
-        self.L = float(L)
+        self.L = number("curvature L", L, 0.0, lo_open=True)
         self.name = f"quadratic 1-D (L={self.L:g})"
         self.bounds = ((-1.5, 1.5),)
 
@@ -151,13 +153,10 @@ class Quadratic2D(Surface):
 
     def __init__(self, condition: float = 10.0, angle: float = 0.0,
                  L: float = 1.0) -> None:
-        if not (np.isfinite(condition) and condition >= 1):
-            raise ValueError(f"condition must be a number >= 1, got {condition!r}")
-        if not (np.isfinite(L) and L > 0):
-            raise ValueError(f"curvature L must be a positive number, got {L!r}")
-        if not np.isfinite(angle):
-            raise ValueError(f"angle must be finite (degrees), got {angle!r}")
-        self.condition, self.angle, self.L = float(condition), float(angle), float(L)
+        condition = number("condition", condition, 1.0)
+        L = number("curvature L", L, 0.0, lo_open=True)
+        angle = number("angle (degrees)", angle)
+        self.condition, self.angle, self.L = condition, angle, L
         t = np.deg2rad(self.angle)
         R = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
         self.A = R @ np.diag([self.L, self.L / self.condition]) @ R.T  # (2, 2)
@@ -190,7 +189,7 @@ class Rosenbrock(Surface):
     log_contours = True
 
     def __init__(self, a: float = 1.0, b: float = 100.0) -> None:
-        self.a, self.b = float(a), float(b)
+        self.a, self.b = number("a", a), number("b", b)
         self.minima = np.array([[self.a, self.a**2]])
         self.start = np.array([-1.5, 2.5])
 
@@ -295,10 +294,8 @@ class Ripples(Surface):
                  dim: int = 2) -> None:
         for k, v in (("bowl", bowl), ("amplitude", amplitude),
                      ("frequency", frequency)):
-            if not (np.isfinite(v) and v > 0):
-                raise ValueError(f"{k} must be a positive number, got {v!r}")
-        if dim not in (1, 2):
-            raise ValueError(f"dim must be 1 or 2, got {dim!r}")
+            number(k, v, 0.0, lo_open=True)
+        dim = integer("dim", dim, 1, 2)
         self.bowl, self.amplitude = float(bowl), float(amplitude)
         self.frequency = float(frequency)
         self.dim = dim
@@ -347,18 +344,18 @@ class NoisyGradient(Surface):
 
     def __init__(self, surface: Surface, sigma: float, rng: np.random.Generator,
                  batch_size: int = 1) -> None:
+        if not isinstance(surface, Surface):
+            raise TypeError(f"surface must be a bpkit.surfaces Surface such as "
+                            f"Rosenbrock(), got {type(surface).__name__}")
         if not isinstance(rng, np.random.Generator):
             raise TypeError(
                 "rng must be a numpy Generator, e.g. np.random.default_rng(0); "
                 f"got {type(rng).__name__}"
             )
-        if not (np.isfinite(sigma) and sigma >= 0):
-            raise ValueError(f"sigma must be a number >= 0, got {sigma!r}")
-        if (isinstance(batch_size, bool) or int(batch_size) != batch_size
-                or batch_size < 1):
-            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-        self.surface, self.sigma, self.rng = surface, float(sigma), rng
-        self.batch_size = int(batch_size)
+        sigma = number("sigma", sigma, 0.0)
+        batch_size = integer("batch_size", batch_size, 1)
+        self.surface, self.sigma, self.rng = surface, sigma, rng
+        self.batch_size = batch_size
         self.dim = surface.dim
         self.minima, self.min_value = surface.minima, surface.min_value
         self.bounds, self.start = surface.bounds, surface.start
@@ -418,6 +415,20 @@ class Path:
         return f"ran {len(self.losses) - 1} steps, final loss {self.losses[-1]:.4g}"
 
 
+def _check_bounds(bounds: Any, dim: int) -> tuple:
+    """((lo, hi), ...) one finite pair per coordinate, lo < hi."""
+    try:
+        arr = np.asarray(bounds, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.shape != (dim, 2):
+        raise ValueError(f"bounds must be {dim} pair(s) ((lo, hi), ...), one per "
+                         f"coordinate, got {bounds!r}")
+    if not (np.all(np.isfinite(arr)) and np.all(arr[:, 0] < arr[:, 1])):
+        raise ValueError(f"bounds must be finite pairs with lo < hi, got {bounds!r}")
+    return bounds
+
+
 def descend(
     surface: Surface,
     optimizer: Callable[..., Any],
@@ -442,12 +453,25 @@ def descend(
     Returns:
         a `Path`; a diverging run stops quietly at the first non-finite value.
     """
+    if not isinstance(surface, Surface):
+        raise TypeError(f"surface must be a bpkit.surfaces Surface such as "
+                        f"Rosenbrock(), got {type(surface).__name__}")
+    function("optimizer", optimizer)
+    if scheduler is not None:
+        function("scheduler", scheduler)
+    if max_loss is not None:
+        number("max_loss", max_loss)
     start = surface.start if start is None else start
-    w = Parameter(np.array(surface._check(start), dtype=np.float64))
+    start = surface._check(start, "start")
+    if not np.all(np.isfinite(start)):  # a few numbers: cheap
+        raise ValueError(f"start must hold finite numbers, got {start.tolist()}")
+    steps_ok = isinstance(steps, (int, np.integer, float, np.floating))
+    if (not steps_ok or isinstance(steps, bool) or not np.isfinite(steps)
+            or int(steps) != steps or steps < 0):
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    w = Parameter(np.array(start, dtype=np.float64))
     opt = optimizer([w], **hyper)
     sched = scheduler(opt) if scheduler is not None else None
-    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
     points, losses, diverged_at = [], [], None
     with np.errstate(all="ignore"):
         for k in range(int(steps) + 1):
@@ -476,7 +500,18 @@ def quadratic_regime(lr: float, curvatures: Any) -> str:
     "neutral"     some factor exactly -1: bouncing forever (lr = 2 / L_max);
     "diverging"   some factor below -1: growing (lr > 2 / L_max).
     """
-    L = np.atleast_1d(np.asarray(curvatures, dtype=np.float64))
+    lr = float_array("lr", lr)
+    if not np.all(np.isfinite(lr) & (lr >= 0)):  # a few numbers: cheap
+        raise ValueError(f"lr must hold finite numbers >= 0, got {lr.tolist()}")
+    L = np.atleast_1d(float_array("curvatures", curvatures))
+    if L.size == 0:
+        raise ValueError("curvatures is empty: expected the Hessian's eigenvalues, "
+                         "one or more numbers >= 0")
+    if not np.all(np.isfinite(L) & (L >= 0)):
+        raise ValueError(f"curvatures must hold finite numbers >= 0, got {L.tolist()}")
+    L = np.asarray(L, dtype=np.float64)
+    if lr.ndim == 0:
+        lr = float(lr)  # a plain number, as before
     f = 1 - lr * L
     if np.any(f < -1):
         return "diverging"

@@ -74,6 +74,7 @@ def lr_range_test(
                          f"lr_max={lr_max}")
     _check_loop("lr_range_test", closure, optimizer, steps, 2)
     _check_number("smooth", smooth, 0.0, 1.0, hi_open=True)
+    _check_number("stop_factor", stop_factor, 1.0, lo_open=True)
     params = [p for g in optimizer.param_groups for p in g["params"]]
     if restore:
         saved = [np.copy(p.data) if isinstance(p.data,

@@ -72,16 +72,20 @@ def _make_slots(params: list) -> list[_Slot]:
 
 
 def _check_number(name: str, value: Any, lo: float = 0.0, hi: float = math.inf,
-                  hi_open: bool = False) -> None:
+                  hi_open: bool = False, lo_open: bool = False) -> None:
     ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(
         value, bool
     )
     if ok:
         v = float(value)
-        ok = math.isfinite(v) and lo <= v and (v < hi if hi_open else v <= hi)
+        ok = (math.isfinite(v) and (lo < v if lo_open else lo <= v)
+              and (v < hi if hi_open else v <= hi))
     if not ok:
-        right = ")" if hi_open else "]"
-        rng = f">= {lo:g}" if hi == math.inf else f"in [{lo:g}, {hi:g}{right}"
+        left, right = ("(" if lo_open else "["), (")" if hi_open else "]")
+        if hi == math.inf:
+            rng = f"{'>' if lo_open else '>='} {lo:g}"
+        else:
+            rng = f"in {left}{lo:g}, {hi:g}{right}"
         raise ValueError(f"Invalid {name}: expected a number {rng}, got {value!r}")
 
 
@@ -96,6 +100,19 @@ class Optimizer:
     """
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
+        name = type(self).__name__
+        if not isinstance(defaults, dict):
+            raise TypeError(f"{name}: defaults must be a dict of hyperparameters "
+                            f"such as {{'lr': 0.1}}, got {type(defaults).__name__}")
+        if "lr" not in defaults:
+            raise ValueError(f"{name}: defaults must hold a learning rate 'lr', got "
+                             f"keys {sorted(defaults)}")
+        if params is None or isinstance(params, (str, bytes)) or not (
+                hasattr(params, "__iter__") or hasattr(params, "data")):
+            raise TypeError(
+                f"{name}: params must be an iterable of parameters (objects with "
+                f".data and .grad) or of parameter groups, got "
+                f"{type(params).__name__}")
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self._slots: list[list[_Slot]] = []
@@ -166,6 +183,10 @@ class Optimizer:
                     x, g = slot.read()
                     if g is None:
                         continue  # a parameter without a gradient is left alone
+                    if g.dtype.kind not in "fiub":
+                        raise TypeError(
+                            f"{type(self).__name__}: a parameter's grad has dtype "
+                            f"{g.dtype}, expected a real float array")
                     if g.shape != x.shape:
                         raise ValueError(
                             f"{type(self).__name__}: a parameter has shape {x.shape} "

@@ -86,7 +86,7 @@ class Adagrad(Optimizer):
         _check_number("lr_decay", group["lr_decay"])
         _check_number("weight_decay", group["weight_decay"])
         _check_number("initial_accumulator_value", group["initial_accumulator_value"])
-        _check_number("epsilon (eps)", group["eps"])
+        _check_number("epsilon (eps)", group["eps"], lo_open=True)
 
     def _update(self, group, state, x, g):
         if not state:
@@ -128,7 +128,7 @@ class RMSprop(Optimizer):
     def _validate(self, group: dict) -> None:
         super()._validate(group)
         _check_number("alpha", group["alpha"], 0.0, 1.0)
-        _check_number("epsilon (eps)", group["eps"])
+        _check_number("epsilon (eps)", group["eps"], lo_open=True)
         _check_number("weight_decay", group["weight_decay"])
         _check_number("momentum", group["momentum"])
         if not isinstance(group["centered"], bool):
@@ -203,7 +203,7 @@ class Adam(Optimizer):
     def _validate(self, group: dict) -> None:
         super()._validate(group)
         _check_betas(group["betas"])
-        _check_number("epsilon (eps)", group["eps"])
+        _check_number("epsilon (eps)", group["eps"], lo_open=True)
         _check_number("weight_decay", group["weight_decay"])
         for flag in ("amsgrad", "bias_correction"):
             if not isinstance(group[flag], bool):

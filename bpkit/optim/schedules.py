@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .._validate import integer
 from .optimizer import Optimizer, _check_number
 
 
@@ -53,6 +54,7 @@ class LRScheduler:
 
         Returns: (steps,) the lr used by optimizer steps 0 .. steps - 1.
         """
+        steps = integer("steps", steps, 0)
         return np.array([self.lr_at(t)[0] for t in range(steps)])
 
 
@@ -61,11 +63,9 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        if isinstance(step_size, bool) or int(step_size) != step_size or step_size < 1:
-            raise ValueError(f"Invalid step_size: expected an integer >= 1, got "
-                             f"{step_size!r}")
+        step_size = integer("step_size", step_size, 1)
         _check_number("gamma", gamma)
-        self.step_size, self.gamma = int(step_size), gamma
+        self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, t: int) -> list[float]:
@@ -93,10 +93,9 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
-        if isinstance(T_max, bool) or int(T_max) != T_max or T_max < 1:
-            raise ValueError(f"Invalid T_max: expected an integer >= 1, got {T_max!r}")
+        T_max = integer("T_max", T_max, 1)
         _check_number("eta_min", eta_min)
-        self.T_max, self.eta_min = int(T_max), eta_min
+        self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, t: int) -> list[float]:
@@ -115,12 +114,9 @@ class LinearLR(LRScheduler):
         if start_factor == 0:
             raise ValueError("Invalid start_factor: expected a number in (0, 1], got 0")
         _check_number("end_factor", end_factor, 0.0, 1.0)
-        if isinstance(total_iters,
-                      bool) or int(total_iters) != total_iters or total_iters < 1:
-            raise ValueError(f"Invalid total_iters: expected an integer >= 1, got "
-                             f"{total_iters!r}")
+        total_iters = integer("total_iters", total_iters, 1)
         self.start_factor, self.end_factor = start_factor, end_factor
-        self.total_iters = int(total_iters)
+        self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, t: int) -> list[float]:
@@ -141,6 +137,16 @@ class LinearWarmup(LRScheduler):
     def __init__(self, optimizer: Optimizer, warmup_steps: int,
                  after: LRScheduler | None = None, start_factor: float = 1.0 / 3,
                  last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be a bpkit Optimizer, got "
+                            f"{type(optimizer).__name__}")
+        try:
+            warmup_steps = integer("warmup_steps", warmup_steps, 1)
+        except ValueError as e:  # also name it as LinearLR does: total_iters
+            raise ValueError(f"{e} (the warmup's total_iters)") from None
+        if after is not None and not isinstance(after, LRScheduler):
+            raise TypeError(f"after must be an LRScheduler (or None), got "
+                            f"{type(after).__name__}")
         if after is not None and after.optimizer is not optimizer:
             raise ValueError("`after` must schedule the same optimizer")
         self.warmup = LinearLR(optimizer, start_factor, 1.0, warmup_steps)

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._validate import number
 from .clipping import clip_grad_norm_
 from .optimizer import Optimizer
 from .schedules import LRScheduler
@@ -118,6 +119,16 @@ def train(
         reported, not printed.
     """
     _check_loop("train", closure, optimizer, steps, 0)
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise TypeError(f"train: scheduler must be a learning-rate scheduler (with a "
+                        f".step() method) or None, got {type(scheduler).__name__}")
+    if max_grad_norm is not None:
+        number("max_grad_norm", max_grad_norm, 0.0)
+    if max_loss is not None:
+        number("max_loss", max_loss)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"train: callback must be a function callback(step, loss) "
+                        f"or None, got {type(callback).__name__}")
     losses, lrs, norms = [], [], []
     diverged_at = None
     with np.errstate(all="ignore"):

@@ -6,10 +6,68 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import float_array, integer
+
 ACTIVATIONS = ("tanh", "relu", "linear")
 
 
 # ------------------------------------------------------------------ checks
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _real(name: str, a: Any) -> np.ndarray:
+    """`a` as an array of real numbers, its dtype kept (ints stay ints).
+
+    Complex, string and object data (None included) and ragged lists are
+    refused with a TypeError naming `name`. O(1) for an ndarray.
+    """
+    if isinstance(a, np.ndarray) and a.dtype.kind in "iubf":
+        return a
+    float_array(name, a)  # raises for what is not real numbers
+    return np.asarray(a)
+
+
+def _positive_int(name: str, value: Any) -> int:
+    """`value` as an int >= 1; NaN, None, str, bool and 2.5 refused by name."""
+    try:
+        return integer(name, value, 1)
+    except ValueError:
+        raise ValueError(
+            f"{name} must be a positive integer, got {_shown(value)}"
+        ) from None
+
+
+def _weights_array(who: str, name: str, a: Any) -> None:
+    """The sequence forwards take their dtype from the weights: arrays only."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(
+            f"{who}: {name} must be a float32 or float64 numpy array, "
+            f"got {type(a).__name__}"
+        )
+
+
+def _float_result(who: str, *arrays: np.ndarray) -> None:
+    """A step whose inputs are all integers would compute in integers: refuse."""
+    if np.result_type(*arrays).kind != "f":
+        raise TypeError(
+            f"{who}: x, the state and the weights are all integer (or bool) "
+            "arrays; pass float arrays, e.g. np.asarray(x, float)"
+        )
+
+
+def _check_cache(who: str, cache: Any, size: int, made_by: str) -> None:
+    if not isinstance(cache, tuple) or len(cache) != size:
+        got = type(cache).__name__
+        if isinstance(cache, tuple):
+            got += f" of {len(cache)} items"
+        raise TypeError(
+            f"{who}: cache must be the cache {made_by} returned "
+            f"(a tuple of {size} items), got {got}"
+        )
+
+
 def _shape_error(who: str, name: str, got: tuple, expected: str) -> ValueError:
     return ValueError(f"{who}: {name} has shape {got}, expected {expected}")
 

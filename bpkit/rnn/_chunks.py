@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import _positive_int
+
 
 def _chunk_size(T: int, chunk: int | None) -> int:
     """Steps whose gradients are gathered before the big weight products.
@@ -13,9 +15,7 @@ def _chunk_size(T: int, chunk: int | None) -> int:
     """
     if chunk is None:
         return min(32, max(8, T // 10))
-    if int(chunk) != chunk or chunk < 1:
-        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
-    return int(chunk)
+    return _positive_int("chunk", chunk)
 
 
 def _batch_major(a: np.ndarray | None) -> np.ndarray | None:

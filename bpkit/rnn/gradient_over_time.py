@@ -10,11 +10,21 @@ import math
 
 import numpy as np
 
+from .._validate import integer, number
 from ._checks import ACTIVATIONS
 from .spectral import with_spectral_radius
 from .vanilla import rnn_backward, rnn_forward
 
 __all__ = ["GradientOverTimeModel"]
+
+
+def _seed(seed):
+    """A seed for default_rng: None, a non-negative integer, or what numpy takes."""
+    if seed is None or isinstance(
+        seed, (list, tuple, np.ndarray, np.random.SeedSequence)
+    ):
+        return seed
+    return integer("seed", seed, 0)
 
 
 class GradientOverTimeModel:
@@ -38,7 +48,10 @@ class GradientOverTimeModel:
         max_T: int = 400,
         seed: int = 0,
     ) -> None:
-        rng = np.random.default_rng(seed)
+        hidden = integer("hidden", hidden, 1)
+        batch = integer("batch", batch, 1)
+        max_T = integer("max_T", max_T, 1)
+        rng = np.random.default_rng(_seed(seed))
         self.hidden, self.batch, self.max_T = hidden, batch, max_T
         self._W0 = rng.standard_normal((hidden, hidden))
         self._Wx = rng.standard_normal((4, hidden)) / 2
@@ -49,19 +62,26 @@ class GradientOverTimeModel:
 
     def set(self, **params) -> None:
         """Change any of radius, activation, T, input_scale, and recompute."""
-        for name, value in params.items():
+        for name in params:
             if name not in ("radius", "activation", "T", "input_scale"):
                 raise TypeError(f"unknown parameter {name!r}")
-            setattr(self, name, value)
-        if self.activation not in ACTIVATIONS:
+        # checked before any is set: a refused value leaves the model as it was
+        new = {n: params[n] if n in params else getattr(self, n)
+               for n in ("radius", "activation", "T", "input_scale")}
+        act = new["activation"]
+        if not isinstance(act, str) or act not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {act!r}")
+        try:
+            T = integer("T", new["T"], 1, self.max_T)
+        except ValueError:
             raise ValueError(
-                f"activation must be one of {ACTIVATIONS}, got {self.activation!r}"
-            )
-        if not 1 <= int(self.T) <= self.max_T:
-            raise ValueError(f"T must be in 1..{self.max_T}, got {self.T}")
-        if self.radius <= 0 or self.input_scale < 0:
-            raise ValueError("radius must be > 0 and input_scale >= 0")
-        self.T = int(self.T)
+                f"T must be in 1..{self.max_T} (an integer), got {new['T']!r}"
+            ) from None
+        number("radius", new["radius"], 0, lo_open=True)
+        number("input_scale", new["input_scale"], 0)
+        for name, value in new.items():
+            setattr(self, name, value)
+        self.T = T
         self.compute()
 
     def compute(self) -> None:
@@ -98,6 +118,7 @@ class GradientOverTimeModel:
 
     def factor_per_step(self, span: int = 20) -> float:
         """The geometric-mean factor per step over the last `span` steps back."""
+        span = integer("span", span, 1)
         k = min(span, self.T - 1)
         if k < 1 or not (self.norms[0] > 0 and np.isfinite(self.norms[k])):
             return float("nan")

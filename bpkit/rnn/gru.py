@@ -7,8 +7,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._validate import float_array
 from ._checks import (
     _as,
+    _check_cache,
     _check_dh,
     _check_state,
     _check_weights,
@@ -16,6 +18,7 @@ from ._checks import (
     _float_dtype,
     _shape_error,
     _sigmoid_,
+    _weights_array,
 )
 from ._chunks import _batch_major, _chunk_size, _chunks, _weight_grads_
 
@@ -62,11 +65,13 @@ def gru_forward(
     Inputs: x (N, T, D), h0 (N, H), Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,).
     Returns: h (N, T, H) and the cache for `gru_backward`.
     """
+    for name, w in (("Wx", Wx), ("Wh", Wh), ("bx", bx), ("bh", bh)):
+        _weights_array("gru_forward", name, w)
     D, H = _check_weights("gru_forward", Wx, Wh, bx, 3)
     if np.shape(bh) != (3 * H,):
         raise _shape_error("gru_forward", "bh", np.shape(bh), f"({3 * H},) = (3H,)")
     dt = _float_dtype(Wx, Wh, bx, bh)
-    x, h0 = _as(x, dt), _as(h0, dt)
+    x, h0 = _as(float_array("x", x), dt), _as(float_array("h0", h0), dt)
     N, T = _check_x("gru_forward", x, D)
     _check_state("gru_forward", "h0", h0, N, H)
     z = x.transpose(1, 0, 2) @ Wx  # (T, N, 3H)
@@ -96,9 +101,11 @@ def gru_backward(
 
     Returns: `GRUGrads(dx, dh0, dWx, dWh, dbx, dbh, dh_norms)`.
     """
+    _check_cache("gru_backward", cache, 9, "gru_forward")
     x, h0, z, hn, h, Wx, Wh, bx, bh = cache
     T, N, H = h.shape
     chunk = _chunk_size(T, chunk)
+    dh = float_array("dh", dh)
     _check_dh("gru_backward", dh, N, T, H)
     dh = _as(dh, h.dtype).transpose(1, 0, 2)
     WhT, WxT = np.ascontiguousarray(Wh.T), np.ascontiguousarray(Wx.T)

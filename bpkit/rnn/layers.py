@@ -7,8 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import float_array, number
+from .._validate import rng as _check_rng
 from ..layers import Layer, Linear, Parameter
-from ._checks import _as, _check_activation, _shape_error
+from ._checks import _as, _check_activation, _positive_int, _real, _shape_error
 from .gru import gru_backward, gru_forward
 from .lstm import lstm_backward, lstm_forward
 from .spectral import with_spectral_radius
@@ -19,8 +21,12 @@ __all__ = ["RNN", "LSTM", "GRU", "TemporalLinear"]
 
 def _check_sizes(input_size: int, hidden_size: int) -> None:
     for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
-        if int(v) != v or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        _positive_int(name, v)
+
+
+def _batch_size(x: np.ndarray) -> int:
+    """N of x (N, T, D); 0 for a scalar, which the forward then refuses by shape."""
+    return x.shape[0] if x.ndim else 0
 
 
 def _check_dtype(dtype: Any) -> np.dtype:
@@ -80,7 +86,9 @@ class RNN(_Recurrent):
         dtype: Any = np.float64,
     ) -> None:
         _check_sizes(input_size, hidden_size)
+        _check_rng(rng)
         _check_activation(activation)
+        number("radius", radius, 0)
         dtype = _check_dtype(dtype)
         D, H = input_size, hidden_size
         a = 1 / math.sqrt(D)
@@ -97,8 +105,8 @@ class RNN(_Recurrent):
         return self._zeros(N)
 
     def forward(self, x: np.ndarray, state: np.ndarray | None = None) -> np.ndarray:
-        x = np.asarray(x)
-        h0 = self.initial_state(x.shape[0]) if state is None else state
+        x = float_array("x", x)
+        h0 = self.initial_state(_batch_size(x)) if state is None else state
         h, self._cache = rnn_forward(
             x, h0, self.Wx.data, self.Wh.data, self.b.data, self.activation
         )
@@ -138,6 +146,8 @@ class LSTM(_Recurrent):
         dtype: Any = np.float64,
     ) -> None:
         _check_sizes(input_size, hidden_size)
+        _check_rng(rng)
+        number("forget_bias", forget_bias)
         dtype = _check_dtype(dtype)
         D, H = input_size, hidden_size
         a = 1 / math.sqrt(H)
@@ -155,14 +165,14 @@ class LSTM(_Recurrent):
         return self._zeros(N), self._zeros(N)
 
     def forward(self, x: np.ndarray, state: tuple | None = None) -> np.ndarray:
-        x = np.asarray(x)
+        x = float_array("x", x)
         pair = isinstance(state, (tuple, list)) and len(state) == 2
         if state is not None and not pair:
             raise ValueError(
                 f"LSTM: state must be a pair (h0, c0) of (N, H) arrays, got "
                 f"{type(state).__name__} {np.shape(state)}"
             )
-        h0, c0 = self.initial_state(x.shape[0]) if state is None else state
+        h0, c0 = self.initial_state(_batch_size(x)) if state is None else state
         h, self._cache = lstm_forward(
             x, h0, c0, self.Wx.data, self.Wh.data, self.b.data
         )
@@ -199,6 +209,7 @@ class GRU(_Recurrent):
         dtype: Any = np.float64,
     ) -> None:
         _check_sizes(input_size, hidden_size)
+        _check_rng(rng)
         dtype = _check_dtype(dtype)
         D, H = input_size, hidden_size
         a = 1 / math.sqrt(H)
@@ -215,8 +226,8 @@ class GRU(_Recurrent):
         return self._zeros(N)
 
     def forward(self, x: np.ndarray, state: np.ndarray | None = None) -> np.ndarray:
-        x = np.asarray(x)
-        h0 = self.initial_state(x.shape[0]) if state is None else state
+        x = float_array("x", x)
+        h0 = self.initial_state(_batch_size(x)) if state is None else state
         p = self.parameters()
         h, self._cache = gru_forward(x, h0, *(q.data for q in p))
         self.state = self._cache.h[-1].copy()
@@ -243,7 +254,7 @@ class TemporalLinear(Linear):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x)
+        x = _real("x", x)
         if x.ndim == 2:
             return super().forward(x)
         if x.ndim != 3 or x.shape[2] != self.in_features:
@@ -258,6 +269,7 @@ class TemporalLinear(Linear):
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        dout = _real("dout", dout)
         x = self._load()
         if x.ndim == 2:
             return self._backward(x, dout, True)

@@ -7,15 +7,20 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._validate import float_array
 from ._checks import (
     _as,
+    _check_cache,
     _check_dh,
     _check_state,
     _check_weights,
     _check_x,
     _float_dtype,
+    _float_result,
+    _real,
     _shape_error,
     _sigmoid_,
+    _weights_array,
 )
 from ._chunks import _batch_major, _chunk_size, _chunks, _weight_grads_
 
@@ -53,11 +58,15 @@ def lstm_step_forward(
     Inputs: x (N, D), h_prev (N, H), c_prev (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,).
     Returns: h (N, H), c (N, H), cache.
     """
+    x, h_prev = _real("x", x), _real("h_prev", h_prev)
+    c_prev = _real("c_prev", c_prev)
+    Wx, Wh, b = _real("Wx", Wx), _real("Wh", Wh), _real("b", b)
     D, H = _check_weights("lstm_step_forward", Wx, Wh, b, 4)
     if x.ndim != 2 or x.shape[1] != D:
         raise _shape_error("lstm_step_forward", "x", x.shape, f"(N, {D}) = (N, D)")
     _check_state("lstm_step_forward", "h_prev", h_prev, x.shape[0], H)
     _check_state("lstm_step_forward", "c_prev", c_prev, x.shape[0], H)
+    _float_result("lstm_step_forward", x, h_prev, c_prev, Wx, Wh, b)
     z = x @ Wx + h_prev @ Wh + b  # (N, 4H)
     _lstm_gates_(z, H)
     i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
@@ -73,8 +82,18 @@ def lstm_step_backward(
 
     Returns: dx (N, D), dh_prev, dc_prev (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
     """
+    _check_cache("lstm_step_backward", cache, 7, "lstm_step_forward")
     x, h_prev, c_prev, z, c, Wx, Wh = cache
     H = c.shape[1]
+    dh, dc_arr = float_array("dh", dh), float_array("dc", dc)
+    if dh.shape != c.shape:
+        raise _shape_error("lstm_step_backward", "dh", dh.shape, f"{c.shape} = (N, H)")
+    if dc_arr.ndim:  # a scalar dc (0.0: nothing from later) stays as given
+        if dc_arr.shape != c.shape:
+            raise _shape_error(
+                "lstm_step_backward", "dc", dc_arr.shape, f"{c.shape} = (N, H)"
+            )
+        dc = dc_arr
     i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
     tc = np.tanh(c)
     dc = dc + dh * o * (1 - tc**2)  # dL/dc: through h = o tanh(c), and from later
@@ -124,9 +143,12 @@ def lstm_forward(
     Inputs: x (N, T, D), h0 (N, H), c0 (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,).
     Returns: h (N, T, H) and the cache for `lstm_backward`.
     """
+    for name, w in (("Wx", Wx), ("Wh", Wh), ("b", b)):
+        _weights_array("lstm_forward", name, w)
     D, H = _check_weights("lstm_forward", Wx, Wh, b, 4)
     dt = _float_dtype(Wx, Wh, b)
-    x, h0, c0 = _as(x, dt), _as(h0, dt), _as(c0, dt)
+    x, h0 = _as(float_array("x", x), dt), _as(float_array("h0", h0), dt)
+    c0 = _as(float_array("c0", c0), dt)
     N, T = _check_x("lstm_forward", x, D)
     _check_state("lstm_forward", "h0", h0, N, H)
     _check_state("lstm_forward", "c0", c0, N, H)
@@ -163,9 +185,11 @@ def lstm_backward(
     many steps.
     Returns: `LSTMGrads(dx, dh0, dc0, dWx, dWh, db, dh_norms, dc_norms)`.
     """
+    _check_cache("lstm_backward", cache, 9, "lstm_forward")
     x, h0, c0, z, c, h, Wx, Wh, b = cache
     T, N, H = h.shape
     chunk = _chunk_size(T, chunk)
+    dh = float_array("dh", dh)
     _check_dh("lstm_backward", dh, N, T, H)
     dh = _as(dh, h.dtype).transpose(1, 0, 2)
     WhT, WxT = np.ascontiguousarray(Wh.T), np.ascontiguousarray(Wx.T)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import tracemalloc
 from typing import Any, Callable
 
+from ._checks import _positive_int
+
 __all__ = ["peak_memory"]
 
 
@@ -19,8 +21,7 @@ def peak_memory(fn: Callable[[], Any], repeats: int = 1) -> tuple[Any, int]:
     allocations (a Jupyter kernel's, say) can only add to a peak. Works whether
     or not tracemalloc is already on.
     """
-    if isinstance(repeats, bool) or int(repeats) != repeats or repeats < 1:
-        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    repeats = _positive_int("repeats", repeats)
     if not callable(fn):
         raise TypeError(f"fn must be a function to call, got {type(fn).__name__}")
     tracing = tracemalloc.is_tracing()

@@ -6,6 +6,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .._validate import integer, labels, number
+from .._validate import rng as _check_rng
 from .sequence_model import SequenceModel
 
 __all__ = ["generate"]
@@ -24,6 +26,10 @@ def generate(
     in. Lower temperature sharpens the distribution (more likely, more
     repetitive text). Returns the sampled ids.
     """
+    if not isinstance(model, SequenceModel):
+        raise TypeError(
+            f"model must be a bpkit.rnn.SequenceModel, got {type(model).__name__}"
+        )
     V = model.readout.out_features
     D = model.cell.parameters()[0].shape[0]
     if D != V or model.many_to_one:
@@ -31,9 +37,12 @@ def generate(
             f"generate needs a many-to-many model with as many inputs as outputs; "
             f"got {D} inputs and {V} outputs"
         )
-    if temperature <= 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
-    prime = np.asarray(prime, dtype=np.int64)
+    number("temperature", temperature, 0, lo_open=True)
+    length = integer("length", length, 0)
+    _check_rng(rng)
+    if isinstance(prime, str):
+        raise TypeError(f"prime must be a list of symbol ids, got str {prime!r}")
+    prime = labels("prime", prime, V)
     if prime.ndim != 1 or prime.size < 1 or prime.min() < 0 or prime.max() >= V:
         raise ValueError(f"prime must be a non-empty list of ids in 0..{V - 1}")
     dt = model.cell.dtype

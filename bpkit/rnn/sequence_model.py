@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 
 from .. import losses as _losses
+from .._validate import rng as _check_rng
 from ..layers import Parameter
-from ._checks import _shape_error
+from ._checks import _positive_int, _real, _shape_error
 from .layers import TemporalLinear, _Recurrent
 from .truncated_bptt import tbptt
 
@@ -26,6 +27,11 @@ def sequence_mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarra
         raise _shape_error(
             "sequence_mse", "target", target.shape, f"{pred.shape} (pred's)"
         )
+    if pred.size == 0:
+        raise ValueError(
+            f"sequence_mse: pred has shape {pred.shape}, expected at least one "
+            "output to average over (it is empty)"
+        )
     return _losses.mse_loss(pred, target)
 
 
@@ -37,7 +43,12 @@ def sequence_cross_entropy(
     Inputs: scores (N, T, C) with y (N, T) integer labels; or (N, C) with y (N,).
     Returns: loss (float), dscores (scores' shape).
     """
-    scores, y = np.asarray(scores), np.asarray(y)
+    scores, y = _real("scores", scores), np.asarray(y)
+    if scores.ndim == 0 or scores.shape[-1] == 0:
+        raise _shape_error(
+            "sequence_cross_entropy", "scores", scores.shape,
+            "(N, T, C) or (N, C) with C >= 1 classes",
+        )
     if y.shape != scores.shape[:-1]:
         raise _shape_error(
             "sequence_cross_entropy", "y", y.shape,
@@ -68,8 +79,15 @@ class SequenceModel:
         loss: str = "mse",
         many_to_one: bool = False,
     ) -> None:
-        if loss not in _LOSSES:
+        if not isinstance(loss, str) or loss not in _LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(_LOSSES)}")
+        if not isinstance(cell, _Recurrent):
+            raise TypeError(
+                "cell must be a recurrent layer (bpkit.rnn.RNN, LSTM or GRU), "
+                f"got {type(cell).__name__}"
+            )
+        _positive_int("n_outputs", n_outputs)
+        _check_rng(rng)
         self.cell = cell
         self.readout = TemporalLinear(
             cell.hidden_size, n_outputs, rng, init="xavier_uniform", dtype=cell.dtype
@@ -97,4 +115,6 @@ class SequenceModel:
 
     def backprop(self, x: np.ndarray, y: np.ndarray, state: Any = None) -> float:
         """Full BPTT: the loss, with every parameter's gradient added to `.grad`."""
-        return tbptt(self, x, y, k1=np.shape(x)[1], state=state).loss
+        shape = np.shape(x)  # tbptt names an x without a time axis
+        return tbptt(self, x, y, k1=shape[1] if len(shape) > 1 else 1,
+                     state=state).loss

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from .._validate import function
 from ..layers import Parameter
-from ._checks import _shape_error
+from ._checks import _positive_int, _real, _shape_error
 
 if TYPE_CHECKING:  # only for the annotations: sequence_model imports tbptt
     from .sequence_model import SequenceModel
@@ -53,19 +54,36 @@ def tbptt(
     Returns: `TBPTTResult(loss, updates, dh_norms, state)`; gradients are added
     to the parameters' `.grad`.
     """
-    x = np.asarray(x)
+    from .sequence_model import SequenceModel  # here: it imports this module
+
+    if not isinstance(model, SequenceModel):
+        raise TypeError(
+            f"model must be a bpkit.rnn.SequenceModel, got {type(model).__name__}"
+        )
+    x = _real("x", x)
     if x.ndim != 3:
         raise _shape_error("tbptt", "x", x.shape, "(N, T, D)")
     N, T = x.shape[:2]
     out_shape = (N,) if model.many_to_one else (N, T)
-    y = np.asarray(y)
+    y = _real("y", y)
     if y.shape[: len(out_shape)] != out_shape:
         want = ", ".join(map(str, out_shape))
         raise _shape_error("tbptt", "y", y.shape, f"({want}, ...) to match x {x.shape}")
-    k2 = k1 if k2 is None else k2
-    for name, k in (("k1", k1), ("k2", k2)):
-        if int(k) != k or k < 1:
-            raise ValueError(f"{name} must be a positive integer, got {k!r}")
+    k1 = _positive_int("k1", k1)
+    k2 = k1 if k2 is None else _positive_int("k2", k2)
+    if update is not None:
+        function("update", update)
+    if not model.many_to_one and k1 < T:
+        # the loss sees k1-step slices of y: check the whole y here, or its error
+        # would report a slice's shape
+        full = out_shape + (() if model.loss_name == "cross_entropy"
+                            else (model.readout.out_features,))
+        if y.shape != full:
+            what = "(N, T) labels" if len(full) == 2 else "(N, T, O)"
+            raise _shape_error(
+                "tbptt", "y", y.shape,
+                f"{full} = {what} for the {model.loss_name} loss",
+            )
     if k2 < k1:
         raise ValueError(
             f"k2 = {k2} < k1 = {k1}: every step's loss must be backpropagated"
@@ -92,7 +110,7 @@ def tbptt(
         weight = (stop - prev) / T if average == "sequence" else 1.0
         if not model.many_to_one:
             out = readout.forward(h if prev == w0 else h[:, prev - w0 :])
-            loss, dout = model.loss_fn(out, y[:, prev:stop])
+            loss, dout = _loss(model, out, y[:, prev:stop], x)
             if weight != 1.0:
                 dout = dout * weight
             dh_new = readout.backward(dout)
@@ -104,7 +122,7 @@ def tbptt(
                 dh[:, prev - w0 :] = dh_new
         elif stop == T:
             out = readout.forward(h[:, -1])
-            loss, dout = model.loss_fn(out, y)
+            loss, dout = _loss(model, out, y, x)
             total += loss
             dh = np.zeros(h.shape, h.dtype)
             dh[:, -1] = readout.backward(dout)
@@ -120,6 +138,44 @@ def tbptt(
     return TBPTTResult(float(total), updates, norms, end_state)
 
 
+def _loss(model: SequenceModel, out: np.ndarray, y: np.ndarray, x: np.ndarray):
+    """model.loss_fn(out, y); a non-finite x is named as the cause of a NaN output.
+
+    The scan of x runs only when the loss has already refused a non-finite output.
+    """
+    try:
+        return model.loss_fn(out, y)
+    except ValueError as e:
+        if "non-finite" not in str(e) or np.isfinite(out).all():
+            raise
+        bad = x.size - np.count_nonzero(np.isfinite(x))
+        if not bad:
+            raise
+    raise ValueError(
+        f"x has {bad} non-finite value(s) (NaN or inf): the outputs computed from "
+        "it are not finite either"
+    )
+
+
 def grad_vector(params: Sequence[Parameter]) -> np.ndarray:
     """Every parameter's gradient, flattened into one float64 vector."""
+    if hasattr(params, "parameters") and not isinstance(params, (list, tuple)):
+        raise TypeError(
+            f"params must be a list of Parameters, got a {type(params).__name__}; "
+            "pass its .parameters()"
+        )
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(
+            f"params must be a list of Parameters, got {type(params).__name__}"
+        ) from None
+    if not params:
+        raise ValueError("params is empty: there is no gradient to flatten")
+    for i, p in enumerate(params):
+        if not hasattr(p, "grad"):
+            raise TypeError(
+                f"params[{i}] must be a Parameter (with a .grad), "
+                f"got {type(p).__name__}"
+            )
     return np.concatenate([np.asarray(p.grad, np.float64).ravel() for p in params])

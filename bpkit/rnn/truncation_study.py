@@ -12,7 +12,10 @@ import time
 
 import numpy as np
 
+from .._validate import integer, number
 from ..sequences import leaky_sum_task
+from ._checks import _positive_int
+from .gradient_over_time import _seed
 from .layers import RNN
 from .memory import peak_memory
 from .sequence_model import SequenceModel
@@ -35,7 +38,10 @@ class TruncationModel:
         self, T: int = 200, radius: float = 1.0, hidden: int = 32, batch: int = 16,
         seed: int = 0,
     ) -> None:
-        rng = np.random.default_rng(seed)
+        T = integer("T", T, 1)
+        number("radius", radius, 0)
+        hidden, batch = integer("hidden", hidden, 1), integer("batch", batch, 1)
+        rng = np.random.default_rng(_seed(seed))
         self.T, self.hidden = T, hidden
         self.x, self.y = leaky_sum_task(batch, T, rng)
         self.net = SequenceModel(RNN(2, hidden, rng, radius=radius), 1, rng)
@@ -52,6 +58,7 @@ class TruncationModel:
 
     def compare(self, k: int) -> tuple[float, float, float]:
         """(cosine similarity, norm ratio, relative error) of the k-truncated grad."""
+        k = _positive_int("k", k)
         g = self._grad(k)
         nf, ng = np.linalg.norm(self.full), np.linalg.norm(g)
         cos = float(g @ self.full / (ng * nf)) if ng > 0 else 0.0
@@ -60,6 +67,7 @@ class TruncationModel:
     def cost(self, k: int, repeats: int = 2) -> tuple[int, float]:
         """(peak bytes, seconds per update) of truncated BPTT: the largest peak and the
         best time of `repeats` runs."""
+        k = _positive_int("k", k)
         _, peak = peak_memory(lambda: tbptt(self.net, self.x, self.y, k1=k), repeats)
         best = math.inf
         for _ in range(repeats):
@@ -75,6 +83,7 @@ class TruncationModel:
 
     def set_radius(self, radius: float) -> None:
         """Rescale Wh to `radius`; recompute the full gradient and the k curves."""
+        number("radius", radius, 0)
         self.radius = float(radius)
         self.net.cell.Wh.data[...] = with_spectral_radius(self._W0, radius)
         self.full = self._grad(self.T)
@@ -84,9 +93,12 @@ class TruncationModel:
             self.set_k(self.k)
 
     def set_k(self, k: int) -> None:
-        if int(k) != k or not 1 <= k <= self.T:
-            raise ValueError(f"k must be an integer in 1..{self.T}, got {k!r}")
-        self.k = int(k)
+        try:
+            self.k = integer("k", k, 1, self.T)
+        except ValueError:
+            raise ValueError(
+                f"k must be an integer in 1..{self.T}, got {k!r}"
+            ) from None
         self.cos, self.ratio, self.error = self.compare(self.k)
         i = np.flatnonzero(self.ks == self.k)
         if i.size:

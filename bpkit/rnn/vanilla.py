@@ -7,17 +7,22 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._validate import float_array
 from ._checks import (
     _act_backward,
     _activate_,
     _as,
     _check_activation,
+    _check_cache,
     _check_dh,
     _check_state,
     _check_weights,
     _check_x,
     _float_dtype,
+    _float_result,
+    _real,
     _shape_error,
+    _weights_array,
 )
 from ._chunks import _batch_major, _chunk_size, _chunks, _weight_grads_
 
@@ -45,11 +50,13 @@ def rnn_step_forward(
     Returns: h (N, H) and the cache for `rnn_step_backward`.
     """
     _check_activation(activation)
+    x, h_prev = _real("x", x), _real("h_prev", h_prev)
+    Wx, Wh, b = _real("Wx", Wx), _real("Wh", Wh), _real("b", b)
     D, H = _check_weights("rnn_step_forward", Wx, Wh, b, 1)
-    x, h_prev = np.asarray(x), np.asarray(h_prev)
     if x.ndim != 2 or x.shape[1] != D:
         raise _shape_error("rnn_step_forward", "x", x.shape, f"(N, {D}) = (N, D)")
     _check_state("rnn_step_forward", "h_prev", h_prev, x.shape[0], H)
+    _float_result("rnn_step_forward", x, h_prev, Wx, Wh, b)
     h = x @ Wx + h_prev @ Wh + b  # (N, H) pre-activation, then h in place
     _activate_(h, activation)
     return h, (x, h_prev, h, Wx, Wh, activation)
@@ -60,7 +67,9 @@ def rnn_step_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
 
     Returns: dx (N, D), dh_prev (N, H), dWx (D, H), dWh (H, H), db (H,).
     """
+    _check_cache("rnn_step_backward", cache, 6, "rnn_step_forward")
     x, h_prev, h, Wx, Wh, activation = cache
+    dh = float_array("dh", dh)
     if dh.shape != h.shape:
         raise _shape_error("rnn_step_backward", "dh", dh.shape, f"{h.shape} = (N, H)")
     da = np.empty_like(h)
@@ -108,9 +117,11 @@ def rnn_forward(
     x and h0 are cast to the weights' dtype.
     """
     _check_activation(activation)
+    for name, w in (("Wx", Wx), ("Wh", Wh), ("b", b)):
+        _weights_array("rnn_forward", name, w)
     D, H = _check_weights("rnn_forward", Wx, Wh, b, 1)
     dt = _float_dtype(Wx, Wh, b)
-    x, h0 = _as(x, dt), _as(h0, dt)
+    x, h0 = _as(float_array("x", x), dt), _as(float_array("h0", h0), dt)
     N, T = _check_x("rnn_forward", x, D)
     _check_state("rnn_forward", "h0", h0, N, H)
     # every step's input term in one product; the buffer then holds the states
@@ -137,9 +148,11 @@ def rnn_backward(
     (N, T, D) array and one product per chunk.
     Returns: `RNNGrads(dx, dh0, dWx, dWh, db, dh_norms)` (dx None if not needed).
     """
+    _check_cache("rnn_backward", cache, 7, "rnn_forward")
     x, h0, h, Wx, Wh, b, activation = cache
     T, N, H = h.shape
     chunk = _chunk_size(T, chunk)
+    dh = float_array("dh", dh)
     _check_dh("rnn_backward", dh, N, T, H)
     dh = _as(dh, h.dtype).transpose(1, 0, 2)  # (T, N, H) view
     WhT, WxT = np.ascontiguousarray(Wh.T), np.ascontiguousarray(Wx.T)
