@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import warnings
 
 import ipywidgets as widgets
 import pytest
@@ -21,7 +22,9 @@ APPS = [SingleWeightApp, GraphStepperApp, MLPPlayground, GradientFlowApp,
 
 
 def _live_widgets() -> int:
-    return len(widgets.Widget.widgets)
+    with warnings.catch_warnings():  # ipywidgets 8 deprecates the registry's name
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return len(widgets.Widget.widgets)
 
 
 @pytest.mark.parametrize("make", APPS, ids=lambda c: c.__name__)
