@@ -39,18 +39,21 @@ class Racer:
     make: Callable[[list, float, float], Optimizer]  # (params, lr, beta) -> optimizer
     beta_name: str | None  # the second hyperparameter's name, None if it has none
     beta: float = 0.9
+    fixed: str = ""  # the settings the race fixes, shown beside the sliders
 
 
 RACERS: dict[str, Racer] = {r.name: r for r in [
     Racer("SGD", lambda p, lr, b: SGD(p, lr=lr), None, 0.0),
     Racer("momentum", lambda p, lr, b: SGD(p, lr=lr, momentum=b), "momentum", 0.9),
     Racer("Nesterov", lambda p, lr, b: SGD(p, lr=lr, momentum=b, nesterov=True),
-          "momentum", 0.9),
+          "momentum", 0.9, "nesterov=True"),
     Racer("Adagrad", lambda p, lr, b: Adagrad(p, lr=lr), None, 0.0),
-    Racer("RMSprop", lambda p, lr, b: RMSprop(p, lr=lr, alpha=b), "alpha", 0.99),
-    Racer("Adam", lambda p, lr, b: Adam(p, lr=lr, betas=(b, 0.999)), "beta1", 0.9),
+    Racer("RMSprop", lambda p, lr, b: RMSprop(p, lr=lr, alpha=b), "alpha", 0.99,
+          "eps 1e-8"),
+    Racer("Adam", lambda p, lr, b: Adam(p, lr=lr, betas=(b, 0.999)), "beta1", 0.9,
+          "beta2 0.999"),
     Racer("AdamW", lambda p, lr, b: AdamW(p, lr=lr, betas=(b, 0.999), weight_decay=0.1),
-          "beta1", 0.9),
+          "beta1", 0.9, "beta2 0.999, weight decay 0.1 (pulls w toward 0)"),
 ]}
 
 RACE_SURFACES: dict[str, Callable[[], Surface]] = {

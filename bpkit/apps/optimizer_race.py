@@ -68,7 +68,8 @@ class OptimizerRaceApp(AppView):
             self.beta_sliders[name] = beta
             swatch = widgets.HTML(
                 f"<span style='color:{_css(name)};font-size:18px'>&#9632;</span>")
-            rows.append(widgets.HBox([swatch, cb, lr, beta]))
+            fixed = widgets.HTML(f"<small>{racer.fixed}</small>" if racer.fixed else "")
+            rows.append(widgets.HBox([swatch, cb, lr, beta, fixed]))
             for w in (cb, lr, beta):
                 w.observe(self.handler(lambda c, n=name: self.set_racer(n)),
                           names="value")
