@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bpkit import Value, blocks, diagnostics, layers, losses, nn
+from bpkit import Value, blocks, diagnostics, layers, losses, nn, scalar_bridge
 
 nan, inf = float("nan"), float("inf")
 
@@ -140,21 +140,21 @@ CASES = [
      r"sizes\[1\] must be a positive integer, got None"),
     ("mlp activation=list", lambda: layers.mlp([2, 3], R(), activation=["relu"]),
      TypeError, r"activation must be one of .* \(a name\), got \['relu'\]"),
-    ("from_scalar_mlp None", lambda: layers.from_scalar_mlp(None), TypeError,
+    ("from_scalar_mlp None", lambda: scalar_bridge.from_scalar_mlp(None), TypeError,
      SCALAR_MLP + "NoneType"),
-    ("from_scalar_mlp int", lambda: layers.from_scalar_mlp(5), TypeError,
+    ("from_scalar_mlp int", lambda: scalar_bridge.from_scalar_mlp(5), TypeError,
      SCALAR_MLP + "int"),
-    ("from_scalar_mlp Linear", lambda: layers.from_scalar_mlp(layers.Linear(2, 3, R())),
+    ("from_scalar_mlp Linear", lambda: scalar_bridge.from_scalar_mlp(layers.Linear(2, 3, R())),
      TypeError, SCALAR_MLP + "Linear"),
-    ("from_scalar_mlp nn.Layer", lambda: layers.from_scalar_mlp(nn.Layer(2, 3, R())),
+    ("from_scalar_mlp nn.Layer", lambda: scalar_bridge.from_scalar_mlp(nn.Layer(2, 3, R())),
      TypeError, SCALAR_MLP + "Layer .*wrap it as an MLP"),
-    ("from_scalar_mlp Sequential", lambda: layers.from_scalar_mlp(_net()), TypeError,
+    ("from_scalar_mlp Sequential", lambda: scalar_bridge.from_scalar_mlp(_net()), TypeError,
      SCALAR_MLP + "Sequential"),
-    ("scalar_grads None", lambda: layers.scalar_grads(None), TypeError,
+    ("scalar_grads None", lambda: scalar_bridge.scalar_grads(None), TypeError,
      SCALAR_MLP + "NoneType"),
-    ("scalar_grads Sequential", lambda: layers.scalar_grads(_net()), TypeError,
+    ("scalar_grads Sequential", lambda: scalar_bridge.scalar_grads(_net()), TypeError,
      SCALAR_MLP + "Sequential"),
-    ("scalar_grads Neuron", lambda: layers.scalar_grads(_neuron()), TypeError,
+    ("scalar_grads Neuron", lambda: scalar_bridge.scalar_grads(_neuron()), TypeError,
      SCALAR_MLP + "Neuron"),
     # ------------------------------------------------------------- losses
     ("logsumexp (3,0)", lambda: losses.logsumexp(np.zeros((3, 0))), ValueError,

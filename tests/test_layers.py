@@ -18,11 +18,11 @@ from bpkit.layers import (
     Sequential,
     Sigmoid,
     Tanh,
-    from_scalar_mlp,
     mlp,
     sigmoid,
 )
 from bpkit.nn import MLP
+from bpkit.scalar_bridge import from_scalar_mlp
 from strategies import arrays, linear_cases
 
 FAST = settings(max_examples=30, deadline=None)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bpkit.engine import Value
 from bpkit.gradcheck import numerical_grad, rel_error
-from bpkit.layers import from_scalar_mlp, scalar_grads
+from bpkit.scalar_bridge import from_scalar_mlp, scalar_grads
 from bpkit.losses import mse_loss, scalar_cross_entropy, softmax_cross_entropy
 from bpkit.nn import MLP
 
