@@ -96,3 +96,17 @@ def test_callback_errors_are_shown_in_the_app(monkeypatch):
     monkeypatch.setattr(app.model, "step", lambda: 1 / 0)
     app.step_button.click()
     assert "ZeroDivisionError" in str(app.errors.outputs)
+
+
+def test_every_regime_is_reachable_with_the_sliders_at_every_x():
+    # exercise 4 sets x = 1 and asks where divergence starts: lr > 1 / x^2
+    app = SingleWeightApp()
+    lr_max = app.lr_slider.base ** app.lr_slider.max
+    lr_min = app.lr_slider.base ** app.lr_slider.min
+    for x in (app.x_slider.min, 1.0, app.x_slider.max):
+        assert lr_max > 1 / x**2, f"at x = {x} the lr slider cannot reach divergence"
+        assert lr_min < 0.5 / x**2  # and the slow, monotone regime too
+    app.x_slider.value = 1.0
+    app.lr_slider.value = lr_max
+    app.run_button.click()
+    assert app.model.diverged_at is not None

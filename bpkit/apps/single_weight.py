@@ -41,8 +41,9 @@ class SingleWeightApp(AppView):
         self.target_slider = widgets.FloatSlider(
             value=m.target, min=-4.0, max=6.0, step=0.5, description="target y", style=style
         )
+        # up to 10^0.7 = 5: divergence (lr > 1 / x^2) is reachable at every x down to 0.5
         self.lr_slider = widgets.FloatLogSlider(
-            value=m.lr, base=10, min=-3, max=0, step=0.01,
+            value=m.lr, base=10, min=-3, max=0.7, step=0.01,
             description="learning rate", readout_format=".4f", style=style,
         )
         self.step_button = widgets.Button(description="step", icon="step-forward")
