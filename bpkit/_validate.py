@@ -1,4 +1,4 @@
-"""Argument checks shared by the core: each names the argument, what it expected, what came.
+"""Argument checks shared by the core: each names the argument, the expected, what came.
 
 Every public function checks its arguments at the call, so a learner's mistake
 stops there with a sentence, not three frames deep in numpy (or, worse, turns
@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["integer", "number", "rng", "float_array", "labels", "function"]
+__all__ = ["integer", "positive_integer", "number", "rng", "float_array", "labels",
+           "function"]
 
 
 def _shown(value: Any) -> str:
@@ -22,7 +23,7 @@ def _shown(value: Any) -> str:
 
 
 def integer(name: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:
-    """`value` as an int in [lo, hi]; integral floats (3.0) pass, bools and 2.5 do not."""
+    """`value` as an int in [lo, hi]; integral floats (3.0) pass, bools and 2.5 not."""
     ok = isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
     if not ok and isinstance(value, (float, np.floating)) and math.isfinite(value):
         ok = float(value).is_integer()
@@ -30,8 +31,19 @@ def integer(name: str, value: Any, lo: int | None = None, hi: int | None = None)
         value = int(value)
         if (lo is None or value >= lo) and (hi is None or value <= hi):
             return value
-    where = (f" >= {lo}" if hi is None else f" in [{lo}, {hi}]") if lo is not None else ""
+    where = ""
+    if lo is not None:
+        where = f" >= {lo}" if hi is None else f" in [{lo}, {hi}]"
     raise ValueError(f"{name} must be an integer{where}, got {_shown(value)}")
+
+
+def positive_integer(name: str, value: Any) -> int:
+    """`value` as an int >= 1, refused as "`name` must be a positive integer"."""
+    try:
+        return integer(name, value, 1)
+    except ValueError:
+        raise ValueError(
+            f"{name} must be a positive integer, got {_shown(value)}") from None
 
 
 def number(
@@ -85,7 +97,8 @@ def float_array(name: str, value: Any, ndim: int | None = None,
     try:
         arr = np.asarray(value)
     except Exception:  # ragged lists and the like
-        raise TypeError(f"{name} must be a numeric array, got {_shown(value)}") from None
+        raise TypeError(
+            f"{name} must be a numeric array, got {_shown(value)}") from None
     if arr.dtype.kind in "iub":
         arr = arr.astype(np.float64)
     elif arr.dtype.kind != "f":
@@ -101,13 +114,14 @@ def float_array(name: str, value: Any, ndim: int | None = None,
 
 
 def labels(name: str, value: Any, classes: int | None = None) -> np.ndarray:
-    """Integer class labels, 0 <= y < classes; floats with a fraction and bools refused."""
+    """Integer class labels, 0 <= y < classes; fractional floats and bools refused."""
     arr = np.asarray(value)
     if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
         raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            raise ValueError(f"{name} must hold integer class labels, got {_shown(value)}")
+            raise ValueError(
+                f"{name} must hold integer class labels, got {_shown(value)}")
     arr = arr.astype(np.int64)
     if arr.size and (arr.min() < 0 or (classes is not None and arr.max() >= classes)):
         bad = arr.min() if arr.min() < 0 else arr.max()

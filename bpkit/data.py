@@ -15,7 +15,8 @@ from typing import Iterator
 
 import numpy as np
 
-from ._validate import float_array, integer, number
+from ._validate import _shown, float_array, integer, number
+from ._validate import rng as _check_rng
 
 __all__ = [
     "make_moons",
@@ -32,21 +33,12 @@ __all__ = [
 _DATASETS = Path(__file__).resolve().parent / "datasets"
 
 
-def _check_rng(rng: object) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "rng must be a numpy Generator, e.g. np.random.default_rng(0); "
-            f"got {type(rng).__name__}"
-        )
-
-
 def _rows(name: str, v: object) -> np.ndarray:
     """`v` as an array of examples, one per row; a scalar or None is a TypeError."""
     arr = np.asarray(v)
     if arr.ndim == 0:
-        shown = repr(v) if len(repr(v)) <= 60 else repr(v)[:57] + "..."
         raise TypeError(
-            f"{name} must be an array with one example per row, got {shown}"
+            f"{name} must be an array with one example per row, got {_shown(v)}"
         )
     return arr
 

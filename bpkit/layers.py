@@ -45,7 +45,8 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from . import init as _init
-from ._validate import integer, number
+from ._validate import number
+from ._validate import positive_integer as _positive_int
 
 __all__ = [
     "Parameter",
@@ -181,14 +182,6 @@ def _as_float_array(x: Any, who: str) -> np.ndarray:
     if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
         return x.astype(np.float64)
     raise TypeError(f"{who}: expected a numeric array, got dtype {x.dtype}")
-
-
-def _positive_int(name: str, v: Any) -> int:
-    """v as an int >= 1 (integral floats pass; bools, NaN, None and str do not)."""
-    try:
-        return integer(name, v, 1)
-    except ValueError:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}") from None
 
 
 def _float_dtype(dtype: Any) -> np.dtype:

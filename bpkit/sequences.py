@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from ._validate import integer, labels, number
+from ._validate import rng as _check_rng
 
 __all__ = [
     "sine_next_step",
@@ -34,18 +35,6 @@ __all__ = [
 
 _DATASETS = Path(__file__).parent / "datasets"
 TEXTS = {"genesis": "genesis_kjv.txt"}
-
-
-def _check_rng(rng: object) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "rng must be a numpy Generator, e.g. np.random.default_rng(0); "
-            f"got {type(rng).__name__}"
-        )
-
-
-def _check_int(name: str, v: object, lo: int) -> int:
-    return integer(name, v, lo)
 
 
 def _check_noise(noise: object) -> None:
@@ -68,7 +57,7 @@ def sine_next_step(
     Returns: x (n, T, 1), y (n, T, 1).
     """
     _check_rng(rng)
-    n, T = _check_int("n", n, 1), _check_int("T", T, 1)
+    n, T = integer("n", n, 1), integer("T", T, 1)
     try:
         lo, hi = freq
         number("freq", lo)
@@ -102,14 +91,14 @@ def adding_problem(
     Returns: x (n, T, 2), y (n, 1).
     """
     _check_rng(rng)
-    n, T = _check_int("n", n, 1), _check_int("T", T, 2)
+    n, T = integer("n", n, 1), integer("T", T, 2)
     values = rng.uniform(0, 1, (n, T))
     rows = np.arange(n)
     if lag is None:
         first = rng.integers(0, T // 2, n)
         second = rng.integers(T // 2, T, n)
     else:
-        lag = _check_int("lag", lag, 1)
+        lag = integer("lag", lag, 1)
         if lag > T - 1:
             raise ValueError(f"lag = {lag} needs T >= lag + 1, got T = {T}")
         first = np.full(n, T - 1 - lag)
@@ -140,9 +129,9 @@ def delayed_recall(
     Returns: x (n, lag + 1, D), y (n,) labels in 0..symbols-1.
     """
     _check_rng(rng)
-    n, lag = _check_int("n", n, 1), _check_int("lag", lag, 1)
-    symbols = _check_int("symbols", symbols, 2)
-    distractors = _check_int("distractors", distractors, 0)
+    n, lag = integer("n", n, 1), integer("lag", lag, 1)
+    symbols = integer("symbols", symbols, 2)
+    distractors = integer("distractors", distractors, 0)
     _check_noise(noise)
     D = symbols + distractors + 1
     x = np.zeros((n, lag + 1, D))
@@ -241,7 +230,7 @@ def char_batches(
         labels("ids", ids)  # whole numbers only (a float id is no character)
     elif ids.dtype.kind not in "iu":
         raise TypeError(f"ids must be integer character ids, got dtype {ids.dtype}")
-    n, T = _check_int("n", n, 1), _check_int("T", T, 1)
+    n, T = integer("n", n, 1), integer("T", T, 1)
     if ids.ndim != 1 or ids.size < T + 1:
         raise ValueError(
             f"ids has shape {ids.shape}, expected (L,) with L >= T + 1 = {T + 1}"
@@ -263,7 +252,7 @@ def leaky_sum_task(
     """
     if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
         _check_rng(rng)
-    N, T = _check_int("N", N, 1), _check_int("T", T, 1)
+    N, T = integer("N", N, 1), integer("T", T, 1)
     number("decay", decay, 0, 1, hi_open=True)
     number("scale", scale, 0, lo_open=True)
     x = scale * rng.standard_normal((N, T, 2))

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._validate import number
+from .._validate import integer, number
 from .clipping import clip_grad_norm_
 from .optimizer import Optimizer
 from .schedules import LRScheduler
@@ -87,11 +87,7 @@ def _check_loop(who: str, closure: Any, optimizer: Any, steps: Any, least: int) 
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{who}: optimizer must be a bpkit.optim optimizer, got "
                         f"{type(optimizer).__name__}")
-    ok = isinstance(steps, (int, np.integer)) and not isinstance(steps, bool)
-    if not ok and isinstance(steps, float) and steps.is_integer():
-        ok = True
-    if not ok or steps < least:
-        raise ValueError(f"{who}: steps must be an integer >= {least}, got {steps!r}")
+    integer(f"{who}: steps", steps, lo=least)
 
 
 def train(

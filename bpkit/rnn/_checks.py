@@ -6,17 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import float_array, integer
+from .._validate import float_array
 
 ACTIVATIONS = ("tanh", "relu", "linear")
 
 
 # ------------------------------------------------------------------ checks
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _real(name: str, a: Any) -> np.ndarray:
     """`a` as an array of real numbers, its dtype kept (ints stay ints).
 
@@ -27,16 +22,6 @@ def _real(name: str, a: Any) -> np.ndarray:
         return a
     float_array(name, a)  # raises for what is not real numbers
     return np.asarray(a)
-
-
-def _positive_int(name: str, value: Any) -> int:
-    """`value` as an int >= 1; NaN, None, str, bool and 2.5 refused by name."""
-    try:
-        return integer(name, value, 1)
-    except ValueError:
-        raise ValueError(
-            f"{name} must be a positive integer, got {_shown(value)}"
-        ) from None
 
 
 def _weights_array(who: str, name: str, a: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import _positive_int
+from .._validate import positive_integer
 
 
 def _chunk_size(T: int, chunk: int | None) -> int:
@@ -15,7 +15,7 @@ def _chunk_size(T: int, chunk: int | None) -> int:
     """
     if chunk is None:
         return min(32, max(8, T // 10))
-    return _positive_int("chunk", chunk)
+    return positive_integer("chunk", chunk)
 
 
 def _batch_major(a: np.ndarray | None) -> np.ndarray | None:

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import float_array, number
+from .._validate import float_array, number, positive_integer
 from .._validate import rng as _check_rng
 from ..layers import Layer, Linear, Parameter
-from ._checks import _as, _check_activation, _positive_int, _real, _shape_error
+from ._checks import _as, _check_activation, _real, _shape_error
 from .gru import gru_backward, gru_forward
 from .lstm import lstm_backward, lstm_forward
 from .spectral import with_spectral_radius
@@ -21,7 +21,7 @@ __all__ = ["RNN", "LSTM", "GRU", "TemporalLinear"]
 
 def _check_sizes(input_size: int, hidden_size: int) -> None:
     for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
-        _positive_int(name, v)
+        positive_integer(name, v)
 
 
 def _batch_size(x: np.ndarray) -> int:

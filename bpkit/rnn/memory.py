@@ -5,7 +5,7 @@ from __future__ import annotations
 import tracemalloc
 from typing import Any, Callable
 
-from ._checks import _positive_int
+from .._validate import positive_integer
 
 __all__ = ["peak_memory"]
 
@@ -21,7 +21,7 @@ def peak_memory(fn: Callable[[], Any], repeats: int = 1) -> tuple[Any, int]:
     allocations (a Jupyter kernel's, say) can only add to a peak. Works whether
     or not tracemalloc is already on.
     """
-    repeats = _positive_int("repeats", repeats)
+    repeats = positive_integer("repeats", repeats)
     if not callable(fn):
         raise TypeError(f"fn must be a function to call, got {type(fn).__name__}")
     tracing = tracemalloc.is_tracing()

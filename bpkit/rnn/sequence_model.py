@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 
 from .. import losses as _losses
+from .._validate import positive_integer
 from .._validate import rng as _check_rng
 from ..layers import Parameter
-from ._checks import _positive_int, _real, _shape_error
+from ._checks import _real, _shape_error
 from .layers import TemporalLinear, _Recurrent
 from .truncated_bptt import tbptt
 
@@ -86,7 +87,7 @@ class SequenceModel:
                 "cell must be a recurrent layer (bpkit.rnn.RNN, LSTM or GRU), "
                 f"got {type(cell).__name__}"
             )
-        _positive_int("n_outputs", n_outputs)
+        positive_integer("n_outputs", n_outputs)
         _check_rng(rng)
         self.cell = cell
         self.readout = TemporalLinear(

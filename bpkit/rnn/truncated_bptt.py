@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from .._validate import function
+from .._validate import function, positive_integer
 from ..layers import Parameter
-from ._checks import _positive_int, _real, _shape_error
+from ._checks import _real, _shape_error
 
 if TYPE_CHECKING:  # only for the annotations: sequence_model imports tbptt
     from .sequence_model import SequenceModel
@@ -69,8 +69,8 @@ def tbptt(
     if y.shape[: len(out_shape)] != out_shape:
         want = ", ".join(map(str, out_shape))
         raise _shape_error("tbptt", "y", y.shape, f"({want}, ...) to match x {x.shape}")
-    k1 = _positive_int("k1", k1)
-    k2 = k1 if k2 is None else _positive_int("k2", k2)
+    k1 = positive_integer("k1", k1)
+    k2 = k1 if k2 is None else positive_integer("k2", k2)
     if update is not None:
         function("update", update)
     if not model.many_to_one and k1 < T:

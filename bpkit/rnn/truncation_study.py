@@ -12,9 +12,8 @@ import time
 
 import numpy as np
 
-from .._validate import integer, number
+from .._validate import integer, number, positive_integer
 from ..sequences import leaky_sum_task
-from ._checks import _positive_int
 from .gradient_over_time import _seed
 from .layers import RNN
 from .memory import peak_memory
@@ -58,7 +57,7 @@ class TruncationModel:
 
     def compare(self, k: int) -> tuple[float, float, float]:
         """(cosine similarity, norm ratio, relative error) of the k-truncated grad."""
-        k = _positive_int("k", k)
+        k = positive_integer("k", k)
         g = self._grad(k)
         nf, ng = np.linalg.norm(self.full), np.linalg.norm(g)
         cos = float(g @ self.full / (ng * nf)) if ng > 0 else 0.0
@@ -67,7 +66,7 @@ class TruncationModel:
     def cost(self, k: int, repeats: int = 2) -> tuple[int, float]:
         """(peak bytes, seconds per update) of truncated BPTT: the largest peak and the
         best time of `repeats` runs."""
-        k = _positive_int("k", k)
+        k = positive_integer("k", k)
         _, peak = peak_memory(lambda: tbptt(self.net, self.x, self.y, k1=k), repeats)
         best = math.inf
         for _ in range(repeats):
