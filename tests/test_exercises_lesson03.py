@@ -32,6 +32,8 @@ def test_linear_backward_accepts_the_shape_formulas():
         (lambda x, W, b, g: (g @ W.T, x.T @ g, g.mean(0)), ["db averages"]),
         (lambda x, W, b, g: (g @ W.T, x.T @ g, g.sum(1)), ["db sums over the wrong axis"]),
         (lambda x, W, b, g: (g @ W.T, x.T @ g, g.sum()), ["db sums over everything"]),
+        (lambda x, W, b, g: (g @ W.T, x.T @ g, g.sum(0, keepdims=True)),
+         ["dx, dW right", "db keeps the summed axis", "(1, H)"]),
         (lambda x, W, b, g: (W @ g.T, x.T @ g, g.sum(0)), ["dx is transposed"]),
         (lambda x, W, b, g: (-(g @ W.T), x.T @ g, g.sum(0)), ["dx has the wrong sign"]),
         (lambda x, W, b, g: (g @ W.T / len(x), x.T @ g / len(x), g.sum(0)),
@@ -97,6 +99,10 @@ def _inplace(z):
         (lambda z: np.log(np.exp(z).sum(axis=0)), "axis=1"),
         (lambda z: solution_lse(z) + 1, "expected 3.4076"),
         (_inplace, "changed z in place"),
+        (lambda z: z.max(1) + np.log(np.exp(z - z.max(1)).sum(axis=1)),
+         "The maximum lost its axis"),
+        (lambda z: z.max(1) + np.log(np.exp(z - z.max(1)[:, None]).sum(1, keepdims=True)),
+         "broadcast to (N, N)"),
     ],
 )
 def test_logsumexp_names_each_mistake(wrong, clue):

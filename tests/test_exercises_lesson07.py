@@ -60,6 +60,23 @@ def test_rnn_step_backward_names_each_mistake(kwargs, words):
     assert words in fb.message
 
 
+def test_rnn_step_backward_names_a_global_sign_flip():
+    sol = _backward()
+    fb = check_rnn_step_backward(lambda *a: tuple(-g for g in sol(*a)))
+    assert not fb.ok and "every gradient has the wrong sign" in fb.message
+
+
+def test_rnn_step_backward_names_weight_gradients_divided_by_n():
+    sol = _backward()
+
+    def over_n(dh, x, *rest):
+        gx, gh, gWx, gWh, gb = sol(dh, x, *rest)
+        return gx, gh, gWx / len(x), gWh / len(x), gb / len(x)
+
+    fb = check_rnn_step_backward(over_n)
+    assert not fb.ok and "divided by N = 3" in fb.message
+
+
 def test_rnn_step_backward_shape_and_not_attempted():
     def transposed_dWx(dh, x, h_prev, h, Wx, Wh):
         da = dh * (1 - h**2)

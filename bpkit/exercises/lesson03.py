@@ -74,6 +74,10 @@ _LINEAR_RULES: dict[str, tuple[Callable, list[tuple[str, Callable]]]] = {
              lambda x, W, b, g: g.mean(axis=0)),
             ("db sums over the wrong axis: sum over the batch (axis=0) to get one "
              "number per output feature, shape (H,)", lambda x, W, b, g: g.sum(axis=1)),
+            ("db keeps the summed axis: dout.sum(axis=0, keepdims=True) has shape "
+             "(1, H), but b has shape (H,); drop keepdims (b - lr * db would turn b "
+             "into a (1, H) matrix)",
+             lambda x, W, b, g: g.sum(axis=0, keepdims=True)),
             ("db sums over everything: it needs one entry per output feature, "
              "dout.sum(axis=0) with shape (H,)",
              lambda x, W, b, g: np.asarray(g.sum())),
@@ -160,6 +164,11 @@ _LSE_Z2 = np.array([[0.0, 0.0, 0.0, 0.0, 0.0], [-3.0, 2.0, 800.0, 1.0, 0.5],
                     [10.0, -10.0, 5.0, 0.0, 2.0]])
 
 
+_KEEPDIMS = ("The maximum lost its axis: z.max(axis=1) has shape (N,), which "
+             "numpy lines up with the columns of z, not its rows. Keep the axis: "
+             "m = z.max(axis=1, keepdims=True), shape (N, 1)")
+
+
 def _row(r: Array) -> str:
     return "[" + ", ".join(f"{v:g}" for v in r) + "]"
 
@@ -168,7 +177,12 @@ def _row(r: Array) -> str:
 def check_logsumexp(logsumexp: Callable[[Array], Array]) -> Feedback:
     """`logsumexp(z)`, z (N, C), must return log(sum(exp(z), axis=1)) (N,), stably."""
     z = _LSE_Z.copy()
-    got = call(logsumexp, z, copy=False)  # on z itself: a change in place shows
+    try:
+        got = call(logsumexp, z, copy=False)  # on z itself: a change in place shows
+    except LearnerError as e:  # z - z.max(axis=1) cannot broadcast (N, C) with (N,)
+        if "broadcast" not in str(e):
+            raise
+        return hint(f"{e}. {_KEEPDIMS}")
     if got is NOT_ATTEMPTED:
         return not_attempted("logsumexp(z)")
     want = _lse(z)
@@ -178,6 +192,11 @@ def check_logsumexp(logsumexp: Callable[[Array], Array]) -> Feedback:
     got = array(got, who, what)
     if got.shape == (len(z), 1):
         return hint("return shape (N,), not (N, 1): drop the kept axis, e.g. [:, 0]")
+    if got.shape == (len(z), len(z)):
+        return hint(f"you return shape {got.shape} for z of shape {z.shape}: an (N, 1) "
+                    "array met an (N,) one and broadcast to (N, N). Keep the axis on "
+                    "the maximum and the sum (keepdims=True), and drop it once, at the "
+                    "end")
     if got.shape != want.shape:
         return hint(
             f"for z of shape {z.shape} return one number per row, shape {want.shape}; "

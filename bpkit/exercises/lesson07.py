@@ -78,6 +78,16 @@ def check_rnn_step_backward(
         return hint(odd)
     dh, x, h_prev, h, Wx, Wh = args
     da = dh * (1 - h**2)
+    if _all_close(got, [-w for w in want]):
+        return hint("every gradient has the wrong sign: the step adds, it does not "
+                    "subtract, so da = dh * (1 - h**2) (not h**2 - 1) and every "
+                    "product keeps a plus sign")
+    n = len(x)
+    if (_all_close(got[:2], want[:2])
+            and _all_close(got[2:], [w / n for w in want[2:]])):
+        return hint(f"dWx, dWh and db are divided by N = {n}: the products x.T @ da "
+                    "and h_prev.T @ da already sum over the batch, which is right "
+                    "(dh carries the loss's 1/N)")
     no_tanh = (dh @ Wx.T, dh @ Wh.T, x.T @ dh, h_prev.T @ dh, dh.sum(axis=0))
     if sum(_close(g, w) for g, w in zip(got, no_tanh)) >= 3:
         return hint("the tanh derivative is missing: before the matrix products, "
