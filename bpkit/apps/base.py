@@ -14,13 +14,31 @@ import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["AppView", "GOOD", "WARN", "BAD"]
+__all__ = ["AppView", "GOOD", "WARN", "BAD", "status_html"]
 
-# status-line colours: JupyterLab's own theme colours (readable on its light and
-# dark themes alike), with light-theme fallbacks where no theme defines them
-GOOD = "var(--jp-success-color1, #1b5e20)"
-WARN = "var(--jp-warn-color1, #b26a00)"
-BAD = "var(--jp-error-color1, #b00020)"
+# Status lines. No one JupyterLab colour variable is readable as *text* on both
+# its light and dark themes (warn-color1 is 2.7:1 on white, error-color0 3.8:1
+# on #111), so the words take the theme's own text colour (16:1 light, 12:1
+# dark) and the verdict is a coloured mark beside them, in the theme's
+# success/warn/error-color0 (3.8:1 or more on both themes, over the 3:1 that
+# graphics need). Each mark has its own shape, so colour is never the only cue.
+# tests/test_apps_contrast.py measures these against the installed themes' CSS.
+TEXT = "var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87))"
+GOOD = "var(--jp-success-color0, #1b5e20)"
+WARN = "var(--jp-warn-color0, #e65100)"
+BAD = "var(--jp-error-color0, #b71c1c)"
+_MARKS = {GOOD: "\u25cf", WARN: "\u25b2", BAD: "\u2716"}  # ● ▲ ✖
+
+
+def status_html(message: str, colour: str) -> str:
+    """A status line: `message` in the theme's text colour after a mark in `colour`.
+
+    `colour` is GOOD, WARN or BAD.
+    """
+    if colour not in _MARKS:
+        raise ValueError(f"colour must be GOOD, WARN or BAD, got {colour!r}")
+    return (f"<span style='color:{colour}'>{_MARKS[colour]}</span> "
+            f"<b style='color:{TEXT}'>{message}</b>")
 
 
 def _current_cell() -> tuple[str, str] | None:

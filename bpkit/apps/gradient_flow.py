@@ -17,7 +17,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLoca
 
 from ..gradient_flow import GradientFlowModel
 from ..viz.gradient_flow import ACTIVATION_LABELS, INIT_LABELS, decade_limits
-from .base import BAD, GOOD, AppView
+from .base import BAD, GOOD, AppView, status_html
 
 __all__ = ["GradientFlowApp"]
 
@@ -162,7 +162,7 @@ class GradientFlowApp(AppView):
             self._set_axes(frame)
             self.invalidate()
         colour = BAD if not 1e-2 <= m.ratio <= 1e2 else GOOD
-        self.status.value = f"<b style='color:{colour}'>{m.message}</b>"
+        self.status.value = status_html(m.message, colour)
         self.render()
 
     def _set_axes(self, frame: dict) -> None:

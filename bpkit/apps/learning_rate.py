@@ -17,7 +17,7 @@ from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 from ..learning_rate import SURFACE_NAMES, LearningRateModel
 from ..surfaces import Surface
 from ..viz.surfaces import contour_levels
-from .base import BAD, GOOD, WARN, AppView
+from .base import BAD, GOOD, WARN, AppView, status_html
 
 __all__ = ["LearningRateApp"]
 
@@ -198,5 +198,5 @@ class LearningRateApp(AppView):
                 FixedLocator(10.0 ** np.arange(-16, math.log10(top) + 1, 4)))
             self.invalidate()
         html = {"tab:green": GOOD, "tab:orange": WARN}.get(colour, BAD)
-        self.status.value = f"<b style='color:{html}'>{m.message}</b>"
+        self.status.value = status_html(m.message, html)
         self.render()

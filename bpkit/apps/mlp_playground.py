@@ -23,7 +23,7 @@ from ..data import grid
 from ..layers import ACTIVATIONS
 from ..mlp_playground import PlaygroundModel
 from ..viz.classification import CLASS_COLORS, boundary_image, probability_image
-from .base import BAD, GOOD, AppView
+from .base import BAD, GOOD, AppView, status_html
 
 __all__ = ["MLPPlayground", "LiveTraining"]
 
@@ -209,7 +209,7 @@ class MLPPlayground(_BoundaryAndLoss):
         t0 = time.perf_counter()
         m = self.model
         colour = BAD if m.diverged_at is not None else GOOD
-        self.status.value = f"<b style='color:{colour}'>{m.message}</b>"
+        self.status.value = status_html(m.message, colour)
         xmax = max(m.steps, 500 * math.ceil(m.steps_done / 500), 1)
         self._show(boundary_image(m), m.losses, xmax)
         self.timing["redraw_ms"] = 1e3 * (time.perf_counter() - t0)

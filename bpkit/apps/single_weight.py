@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
 from ..single_weight import SingleWeightModel
-from .base import BAD, GOOD, AppView
+from .base import BAD, GOOD, AppView, status_html
 
 __all__ = ["SingleWeightApp"]
 
@@ -149,5 +149,5 @@ class SingleWeightApp(AppView):
             self.invalidate()
 
         colour = BAD if m.diverged_at is not None else GOOD
-        self.status.value = f"<b style='color:{colour}'>{m.message}</b>"
+        self.status.value = status_html(m.message, colour)
         self.render()
