@@ -14,6 +14,8 @@ import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .threads import one_blas_thread
+
 __all__ = ["AppView", "GOOD", "WARN", "BAD", "status_html"]
 
 # Status lines. No one JupyterLab colour variable is readable as *text* on both
@@ -135,13 +137,15 @@ class AppView:
     def handler(self, fn: Callable) -> Callable:
         """Wrap a callback so any error is shown in the app, with its traceback.
 
-        The error panel empties again at the next callback that succeeds.
+        The error panel empties again at the next callback that succeeds. The
+        callback runs on one BLAS thread (`threads.one_blas_thread`).
         """
 
         @functools.wraps(fn)
         def wrapped(*args, **kwargs):
             try:
-                out = fn(*args, **kwargs)
+                with one_blas_thread():  # small matrices: see apps/threads.py
+                    out = fn(*args, **kwargs)
             except Exception:  # shown to the learner, never lost
                 # append_stdout works with or without a kernel (tests, Voila)
                 self.errors.outputs = ()
