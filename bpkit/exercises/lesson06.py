@@ -89,6 +89,11 @@ _MOMENTUM_MISTAKES = [
      "inside the velocity; PyTorch keeps it outside: b <- mu b + (1 - dampening) g, "
      "w <- w - lr b (the same path only while lr never changes)",
      lambda w, g, b, lr, mu, tau: (w + (mu * b - lr * g), mu * b - lr * g)),
+    ("that is an exponential moving average, b <- momentum b + (1 - momentum) g; "
+     "PyTorch scales the new gradient by (1 - dampening), not (1 - momentum): with "
+     "dampening 0 (the default) it enters whole, b <- momentum b + g",
+     lambda w, g, b, lr, mu, tau: (w - lr * (mu * b + (1 - mu) * g),
+                                   mu * b + (1 - mu) * g)),
 ]
 
 
@@ -117,16 +122,20 @@ def check_momentum_step(momentum_step: Callable) -> Feedback:
             return hint(message)
     if all(_one(o[1], w[1]) for o, w in zip(outs, wants)):
         return hint("the buffer is right, the weights are not: w_new = w - lr * b_new")
-    w_ref, b_ref = wants[0]
+    if all(_one(o[0], w[0]) for o, w in zip(outs, wants)):
+        return hint("the weights are right, the buffer is not: return the new buffer "
+                    "you stepped with, b_new = momentum * b + (1 - dampening) * g")
     mine = outs[0]
     if _close(mine, wants[0]):  # right on the lesson's numbers, wrong on others
         return hint(_difference(outs, wants, names, cases, lambda c: (
             f"lr={c[3]}, momentum={c[4]}, dampening={c[5]}")))
-    g_b, w_b = show(mine[1], b_ref, ".4f")
-    g_w, w_w = show(mine[0], w_ref, ".4f")
+    # name only the arrays that are wrong: never "you give X, expected X"
+    wrong = [(n, *show(o, w, ".4f")) for n, o, w in zip(names, mine, wants[0])
+             if not _one(o, w)]
+    given = ", ".join(f"{n}={g}" for n, g, _ in wrong)
+    expected = ", ".join(f"{n}={w}" for n, _, w in wrong)
     return hint(f"with w={np.round(_W, 3)}, g={_G}, b={_B}, lr=0.1, momentum=0.9, "
-                f"dampening=0.25 you give b_new={g_b}, w_new={g_w}; "
-                f"expected b_new={w_b}, w_new={w_w}")
+                f"dampening=0.25 you give {given}; expected {expected}")
 
 
 # --------------------------------------------------------------- exercise 2
@@ -176,6 +185,22 @@ _ADAM_MISTAKES = [
 ]
 
 
+def _hat_state(rule: Callable) -> list:
+    """(hint, mistake) for `rule` (adam or adamw) returning bias-corrected moments as
+    its state: both, only m^, only v^ (t, beta1 and beta2 are arguments 4, 6 and 7)."""
+    def variant(which: str) -> Callable:
+        def f(*c):
+            w, m, v = rule(*c)
+            t, b1, b2 = c[4], c[6], c[7]
+            return (w, m / (1 - b1**t) if "m" in which else m,
+                    v / (1 - b2**t) if "v" in which else v)
+        return f
+    names = {"mv": "m^ and v^", "m": "m^", "v": "v^"}
+    return [(f"the update is right, but you return the bias-corrected {names[k]} as "
+             "the state: return the raw m and v, and bias-correct a copy for the "
+             "update only, afresh each step", variant(k)) for k in ("mv", "m", "v")]
+
+
 def _adam_cases():
     m = np.array([0.1, -0.05, 0.02])
     v = np.array([0.01, 0.03, 0.002])
@@ -203,7 +228,7 @@ def check_adam_step(adam_step: Callable) -> Feedback:
     order = order_hint(outs, wants, names, _one)
     if order:
         return hint(order)
-    for message, mistake in _ADAM_MISTAKES:
+    for message, mistake in _ADAM_MISTAKES + _hat_state(_adam_ref):
         if _agrees(outs, mistake, cases):
             return hint(message)
     if all(_close(o[1:], w[1:]) for o, w in zip(outs, wants)):
@@ -259,7 +284,7 @@ def check_adamw_step(adamw_step: Callable) -> Feedback:
     order = order_hint(outs, wants, names, _one)
     if order:
         return hint(order)
-    for message, mistake in _ADAMW_MISTAKES:
+    for message, mistake in _ADAMW_MISTAKES + _hat_state(_adamw_ref):
         if _agrees(outs, mistake, cases):
             return hint(message)
     diff = _difference(outs, wants, names, cases, lambda c: (

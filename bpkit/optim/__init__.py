@@ -26,13 +26,16 @@ The package, one idea per file (everything is re-exported here, so
   ``CosineAnnealingLR``, ``LinearLR``, ``LinearWarmup``;
 - ``clipping.py``: ``clip_grad_norm_``, ``clip_grad_value_``;
 - ``training.py``: ``train`` and its ``TrainResult``;
-- ``lr_finder.py``: ``lr_range_test`` and its ``LRRangeResult``.
+- ``lr_finder.py``: ``lr_range_test`` and its ``LRRangeResult``;
+- ``rates.py``: convergence rates on a quadratic, ``gd_best_step``,
+  ``heavy_ball_best`` and ``measured_rate``.
 """
 
 from .clipping import clip_grad_norm_, clip_grad_value_
 from .lr_finder import LRRangeResult, lr_range_test
 from .optimizer import Optimizer
 from .optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+from .rates import gd_best_step, heavy_ball_best, measured_rate
 from .schedules import (
     CosineAnnealingLR,
     ExponentialLR,
@@ -62,5 +65,8 @@ __all__ = [
     "train",
     "LRRangeResult",
     "lr_range_test",
+    "gd_best_step",
+    "heavy_ball_best",
+    "measured_rate",
 ]
 
