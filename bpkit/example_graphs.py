@@ -134,8 +134,9 @@ def random_expression(
         pool.append(out)
     loose = [n for n in pool if id(n) not in used]
     root = loose[0]
-    for n in loose[1:]:
+    for k, n in enumerate(loose[1:], 1):
         root = root + n
+        root.label = f"s{k}"  # every node named: the stepper's panel cites them
     if root._prev:
         root.label = "L"
     return root

@@ -99,7 +99,27 @@ def preorder(root):
 
 def test_topo_order_accepts_a_post_order_depth_first_search():
     assert ex.check_topo_order(good_topo).ok
-    assert ex.check_topo_order(lambda root: root.topo_order()).ok
+
+
+def test_topo_order_that_calls_the_engines_own_is_told_so():
+    fb = ex.check_topo_order(lambda root: root.topo_order())
+    assert not fb.ok and "the engine's own root.topo_order()" in fb.message
+    assert Value.topo_order.__name__ == "topo_order"   # the engine is restored
+
+
+def keyed_on_label(root):
+    order, seen = [], set()
+
+    def visit(n):
+        if n.label in seen:
+            return
+        seen.add(n.label)
+        for p in n._prev:
+            visit(p)
+        order.append(n)
+
+    visit(root)
+    return order
 
 
 @pytest.mark.parametrize(
@@ -108,6 +128,8 @@ def test_topo_order_accepts_a_post_order_depth_first_search():
         (no_visited_set, "keep a set of visited"),
         (lambda root: list(reversed(good_topo(root))), "that is the reverse"),
         (preorder, "comes before its input"),
+        (preorder, "in one of the test graphs"),
+        (keyed_on_label, "keyed on a node's label or value"),
         (lambda root: good_topo(root)[1:], "missing"),
         (lambda root: good_topo(root) + [Value(1.0)], "not in this graph"),
         (lambda root: "x y a L", "return a list"),
@@ -163,6 +185,36 @@ def no_local(root):
             child.grad += node.grad
 
 
+def seed_late(root):
+    no_seed(root)
+    root.grad = 1.0
+
+
+def subtracting(root):
+    root.grad = 1.0
+    for node in reversed(root.topo_order()):
+        for child, local in zip(node._prev, node._local):
+            child.grad -= local * node.grad
+
+
+def swapped_local(root):
+    root.grad = 1.0
+    for node in reversed(root.topo_order()):
+        for child, local in zip(node._prev, node._local[::-1]):
+            child.grad += local * node.grad
+
+
+def over_preorder(root):
+    root.grad = 1.0
+    for node in reversed(preorder(root)):
+        for child, local in zip(node._prev, node._local):
+            child.grad += local * node.grad
+
+
+def returns_a_dict(root):
+    return {id(root): 1.0}
+
+
 def off_by_a_bit(root):
     good_backward(root)
     root.topo_order()[0].grad += 0.5
@@ -177,6 +229,13 @@ def off_by_a_bit(root):
         (naive, "plain recursion"),
         (no_local, "*local*"),
         (off_by_a_bit, "expected"),
+        (seed_late, "*before* the loop"),
+        (subtracting, "contributions add"),
+        (swapped_local, "its own local derivative"),
+        (over_preorder, "your topo_order (exercise 2) lists a node before"),
+        (returns_a_dict, "returns a dict"),
+        (lambda root: root.backward(), "the engine's own root.backward()"),
+        (lambda root: list(root.backward_trace()), "root.backward_trace()"),
     ],
 )
 def test_backward_names_each_mistake(wrong, clue):

@@ -18,7 +18,7 @@ import PIL.Image
 from matplotlib.figure import Figure
 
 from ..engine import Value
-from ..graph_stepper import GraphStepperModel
+from ..graph_stepper import MAX_NODES, GraphStepperModel
 from ..viz.graph import draw_graph_on, graph_layout
 from ..viz.graph_stepper import LEGEND, StepperPainter, step_title
 from .base import AppView
@@ -41,12 +41,14 @@ class GraphStepperApp(AppView):
         root: Value | None = None,
         max_width: float = 8.5,
         dpi: int = 96,
+        max_nodes: int = MAX_NODES,
     ) -> None:
         super().__init__(figsize=(max_width, 4.0), dpi=dpi)
         self.fig.set_layout_engine("none")
         self.max_width = max_width
         if model is None:
-            model = GraphStepperModel() if root is None else GraphStepperModel(root=root)
+            model = (GraphStepperModel() if root is None
+                     else GraphStepperModel(root=root, max_nodes=max_nodes))
         self.model = model
         m = self.model
         self.example_dropdown = widgets.Dropdown(

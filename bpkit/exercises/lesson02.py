@@ -62,6 +62,30 @@ def _naive(root: Value) -> None:
     naive_backward(root)
 
 
+class _Shortcuts:
+    """While active, note each call of the engine's own methods `names` on Value.
+
+    The methods still work (the learner's code runs as written); the check then
+    says that the answer used the engine instead of building the piece.
+    """
+
+    def __init__(self, *names: str) -> None:
+        self.names, self.used = names, []
+
+    def __enter__(self) -> "_Shortcuts":
+        self.saved = {n: getattr(Value, n) for n in self.names}
+        for name, original in self.saved.items():
+            def noted(*args, _name=name, _original=original, **kwargs):
+                self.used.append(_name)
+                return _original(*args, **kwargs)
+            setattr(Value, name, noted)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for name, original in self.saved.items():
+            setattr(Value, name, original)
+
+
 # -------------------------------------------------------------- exercise 1
 @hints_on_error(should="return a number, dL/dx")
 def check_predict_grad(predict_dL_dx: Callable[[], float]) -> Feedback:
@@ -150,6 +174,10 @@ def _check_order(order, root: Value) -> str | None:
         return "your list has nodes that are not in this graph"
     missing = [n for n in nodes if id(n) not in counts]
     if missing:
+        if any(_same_nodes(order, _keyed_dfs(root, key)) for key in ("label", "data")):
+            return (f"{len(missing)} node(s) are missing, e.g. {_name(missing[0])}: "
+                    "your visited set is keyed on a node's label or value, which two "
+                    "nodes can share. Key it on the node itself (id(node))")
         return (f"{len(missing)} node(s) are missing, e.g. {_name(missing[0])}: "
                 "visit every input of every node, down to the leaves")
     pos = {id(n): i for i, n in enumerate(order)}
@@ -166,6 +194,22 @@ def _check_order(order, root: Value) -> str | None:
     return None
 
 
+def _keyed_dfs(root: Value, key: str) -> list[Value]:
+    """The post-order search with `visited` keyed on each node's label or data."""
+    order, seen = [], set()
+
+    def visit(n):
+        k = getattr(n, key)
+        if k in seen:
+            return
+        seen.add(k)
+        for p in n._prev:
+            visit(p)
+        order.append(n)
+    visit(root)
+    return order
+
+
 def _same_nodes(a, b) -> bool:
     """The same Value objects: a list that cannot belong to two different graphs."""
     return (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) > 0
@@ -177,18 +221,29 @@ def _same_nodes(a, b) -> bool:
 def check_topo_order(topo_order: Callable[[Value], list]) -> Feedback:
     """`topo_order(root)` must list every node once, each after all its inputs."""
     graphs = _test_graphs()
-    got = call(topo_order, graphs[0])
-    if got is NOT_ATTEMPTED:
-        return not_attempted("topo_order(root)")
-    orders = [got] + [run(topo_order, root) for root in graphs[1:]]
+    with _Shortcuts("topo_order") as shortcuts:
+        got = call(topo_order, graphs[0])
+        if got is NOT_ATTEMPTED:
+            return not_attempted("topo_order(root)")
+        orders = [got] + [run(topo_order, root) for root in graphs[1:]]
+    if shortcuts.used:
+        return hint("your topo_order calls the engine's own root.topo_order(), which "
+                    "is the answer: write the depth-first search yourself, with a "
+                    "visited set and node._prev")
     if all(_same_nodes(order, got) for order in orders[1:]):
         # the same nodes for different graphs: a list built once, not from root
         return hard_coded_hint("topo_order", "root, visiting the nodes of its graph")
-    problems = [_check_order(order, root) for order, root in zip(orders, graphs)]
-    # a pre-order search can look reversed on one graph: name a real misorder first
-    for problem in sorted(filter(None, problems),
-                          key=lambda p: p.startswith("that is")):
-        return hint(problem)
+    problems = [(_check_order(order, root), k)
+                for k, (order, root) in enumerate(zip(orders, graphs))]
+    # a pre-order search can look reversed on one graph: name a real misorder
+    # first, and prefer exercise_graph(), which the learner can build and draw
+    found = sorted(((p, k) for p, k in problems if p),
+                   key=lambda pk: (pk[0].startswith("that is"), pk[1]))
+    if found:
+        problem, k = found[0]
+        where = ("in exercise_graph()" if k == 0
+                 else "in one of the test graphs (it has reused nodes)")
+        return hint(f"{where}: {problem}")
     return correct("every node once, each after its inputs, on 4 graphs with reuse")
 
 
@@ -209,6 +264,27 @@ def _forward_order(root: Value) -> None:
     root.grad = 1.0
     for node in root.topo_order():
         for child, local in zip(node._prev, node._local):
+            child.grad += local * node.grad
+
+
+def _seed_late(root: Value) -> None:
+    for node in reversed(root.topo_order()):
+        for child, local in zip(node._prev, node._local):
+            child.grad += local * node.grad
+    root.grad = 1.0
+
+
+def _subtracting(root: Value) -> None:
+    root.grad = 1.0
+    for node in reversed(root.topo_order()):
+        for child, local in zip(node._prev, node._local):
+            child.grad -= local * node.grad
+
+
+def _swapped_local(root: Value) -> None:
+    root.grad = 1.0
+    for node in reversed(root.topo_order()):
+        for child, local in zip(node._prev, reversed(node._local)):
             child.grad += local * node.grad
 
 
@@ -261,8 +337,10 @@ def check_backward(backward: Callable[[Value], None]) -> Feedback:
     grads."""
     builders = [lambda i=i: _test_graphs()[i] for i in range(4)]
     probe = builders[0]()
+    shortcuts = _Shortcuts("backward", "backward_trace")
     try:
-        backward(probe)
+        with shortcuts:
+            returned = backward(probe)
     except Exception as err:
         if not isinstance(err, NotImplementedError):
             raise learner_error(backward, (probe,), err) from None
@@ -275,6 +353,14 @@ def check_backward(backward: Callable[[Value], None]) -> Feedback:
             "NotImplementedError: finish it first (exercise 2), or use "
             "root.topo_order() for now"
         )
+    if shortcuts.used:
+        return hint(f"your backward calls the engine's own root.{shortcuts.used[0]}(), "
+                    "which is the answer: write the loop yourself, over "
+                    "reversed(topo_order(root)), with node._prev and node._local")
+    if returned is not None and all(n.grad == 0.0 for n in probe.topo_order()[:-1]):
+        return hint(f"your backward returns {describe(returned)} and leaves the "
+                    "nodes' .grad at 0: it should write each node's gradient into "
+                    "node.grad (and return nothing)")
     builds = [exercise_graph, lambda: exercise_graph(*_OTHER)]
     mine = [_grads_after(backward, b) for b in builds]
     want = [_grads_after(_reference, b) for b in builds]
@@ -286,15 +372,28 @@ def check_backward(backward: Callable[[Value], None]) -> Feedback:
          "child.grad (+=), do not assign it (=)"),
         (_forward_order, "you visited nodes inputs first: a node must pass its "
          "gradient on only after every node that uses it has, so walk "
-         "reversed(topo_order)"),
+         "reversed(topo_order). If you already do, your topo_order (exercise 2) "
+         "lists a node before its inputs: check_topo_order(topo_order) says where"),
         (_naive, "plain recursion: a reused node passed its gradient on before "
          "it was complete. Walk the nodes once, in reverse topological order"),
         (_no_local, "each contribution is upstream gradient times the *local* "
          "derivative: child.grad += local * node.grad"),
+        (_seed_late, "root.grad = 1 must be set *before* the loop: while the seed "
+         "is 0, every contribution is 0 times something"),
+        (_subtracting, "contributions add: child.grad += local * node.grad. The "
+         "minus sign belongs to the gradient-descent update, not to backprop"),
+        (_swapped_local, "each input goes with its own local derivative: "
+         "zip(node._prev, node._local), in the same order"),
     ]
-    for build in builders:
-        mine = _grads_after(backward, build)
-        want = _grads_after(_reference, build)
+    results = [(_grads_after(backward, b), _grads_after(_reference, b)) for b in builders]
+    # a mistake that explains every graph is named first: on one small graph two
+    # different mistakes can give the same numbers
+    if not all(_same(m, w) for m, w in results) and any(
+            not all(g == 0.0 for g in m) for m, _ in results):
+        for fn, message in mistakes:
+            if all(_same(m, _grads_after(fn, b)) for (m, _), b in zip(results, builders)):
+                return hint(message)
+    for build, (mine, want) in zip(builders, results):
         if _same(mine, want):
             continue
         if all(g == 0.0 for g in mine):
@@ -304,7 +403,8 @@ def check_backward(backward: Callable[[Value], None]) -> Feedback:
             if _same(mine, _grads_after(fn, build)):
                 return hint(message)
         if len(mine) != len(want):  # the learner's backward changed the graph
-            return hint(f"after your backward the graph has {len(mine)} nodes, "
+            return hint(f"after your backward the graph has {len(mine)} node"
+                        f"{'s' if len(mine) != 1 else ''}, "
                         f"expected {len(want)}: only fill in .grad")
         nodes = build().topo_order()
         k = next(i for i, (g, w) in enumerate(zip(mine, want))
