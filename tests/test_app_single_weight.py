@@ -110,3 +110,15 @@ def test_every_regime_is_reachable_with_the_sliders_at_every_x():
     app.lr_slider.value = lr_max
     app.run_button.click()
     assert app.model.diverged_at is not None
+
+
+def test_a_diverging_run_is_marked_bad_before_the_cutoff():
+    from bpkit.apps.base import BAD, GOOD, WARN
+    app = SingleWeightApp()
+    app.lr_slider.value = 0.3            # diverges at x = 2, far from the cut-off yet
+    app.step_button.click()
+    assert app.model.diverged_at is None and BAD in app.status.value
+    app.lr_slider.value = 0.1
+    assert GOOD in app.status.value
+    app.x_slider.value, app.lr_slider.value = 1.0, 1.0   # r = -1: a 2-cycle
+    assert app.model.regime == "oscillates forever" and WARN in app.status.value

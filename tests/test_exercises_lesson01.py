@@ -48,3 +48,23 @@ def test_update():
 def test_unattempted_stub_says_so_instead_of_failing(check):
     fb = check(unattempted)
     assert fb.status == "not attempted" and "not attempted yet" in repr(fb)
+
+
+# mistakes a fresh reader tried that the checks now name
+@pytest.mark.parametrize("check, wrong, clue", [
+    ("check_dL_dw", lambda x, w, y: x * (y - w * x), "factor 2 is missing"),
+    ("check_dL_dw", lambda x, w, y: (y - w * x) ** 2, "the loss itself"),
+    ("check_dL_dw", lambda x, w, y: y - w * x, "the error e"),
+    ("check_dL_dw", lambda x, w, y: -2 * w * (y - w * x), "that is dL/dx"),
+    ("check_one_step_lr", lambda x: 1 / 2 * x ** 2, "Python reads 1/2*x**2"),
+    ("check_one_step_lr", lambda x: 1 / (2 * x) ** 2, "squares the 2 as well"),
+    ("check_one_step_lr", lambda x: 2 / x ** 2, "four times too big"),
+    ("check_update", lambda w, g, lr: w - g, "learning rate is missing"),
+    ("check_update", lambda w, g, lr: w - 0.5 * lr * g, "the step is halved"),
+    ("check_update", lambda w, g, lr: w - 0.1 * g, "ignores its argument lr"),
+    ("check_update", lambda w, g, lr: w - lr * -12.0, "ignores its argument grad"),
+])
+def test_named_mistakes_from_the_fresh_reader(check, wrong, clue):
+    import bpkit.exercises.lesson01 as ex1
+    fb = getattr(ex1, check)(wrong)
+    assert not fb.ok and clue in fb.message

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
 from ..single_weight import SingleWeightModel
-from .base import BAD, GOOD, AppView, status_html
+from .base import BAD, GOOD, WARN, AppView, status_html
 
 __all__ = ["SingleWeightApp"]
 
@@ -148,6 +148,9 @@ class SingleWeightApp(AppView):
             )
             self.invalidate()
 
-        colour = BAD if m.diverged_at is not None else GOOD
+        # the verdict follows the regime, not only the cut-off: a diverging run is
+        # marked as such from its first step
+        colour = (BAD if m.diverged_at is not None or m.regime == "diverges"
+                  else WARN if m.regime in ("oscillates forever", "stuck") else GOOD)
         self.status.value = status_html(m.message, colour)
         self.render()

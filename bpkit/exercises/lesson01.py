@@ -36,6 +36,16 @@ _GRAD_MISTAKES: list[tuple[str, Callable[[float, float, float], float]]] = [
     ("the sign is flipped and the chain-rule factor x is missing: "
      "de/dw = -x contributes both",
      lambda x, w, y: 2.0 * (y - w * x)),
+    ("the sign is flipped and the factor 2 is missing: the derivative of "
+     "(y - w x)^2 is 2 (y - w x) times d(y - w x)/dw = -x",
+     lambda x, w, y: x * (y - w * x)),
+    ("that is the loss itself, (y - w x)^2: the question is how fast it changes "
+     "with w, its derivative", lambda x, w, y: (y - w * x) ** 2),
+    ("that is the error e = y - w x: multiply dL/de = 2e by de/dw = -x",
+     lambda x, w, y: y - w * x),
+    ("that is dL/dx, the derivative with respect to the input: differentiate "
+     "with respect to w, which gives the factor -x, not -w",
+     lambda x, w, y: -2.0 * w * (y - w * x)),
 ]
 
 
@@ -100,8 +110,15 @@ def check_one_step_lr(one_step_lr: Callable[[float], float]) -> Feedback:
     if np.allclose(vals, [1 / (2 * x) for x in xs]):
         return hint("the curvature grows with x squared: d2L/dw2 = 2 x^2, not 2 x")
     if np.allclose(vals, [2 / (x * x) for x in xs]):
-        return hint("2/L is where divergence starts for a curvature L = 2 x^2 ... and "
-                    "your value is 2/x^2, four times too big. Solve 1 - 2 lr x^2 = 0.")
+        return hint("2/x^2 is four times too big: the curvature of (y - w x)^2 is "
+                    "L'' = 2 x^2, divergence starts at 2/L'' = 1/x^2, and one step "
+                    "lands at 1/L''. Solve 1 - 2 lr x^2 = 0.")
+    if np.allclose(vals, [x * x / 2 for x in xs]):
+        return hint("Python reads 1/2*x**2 as (1/2) * x**2 = x^2 / 2: put the "
+                    "denominator in brackets, 1 / (2 * x**2)")
+    if np.allclose(vals, [1 / (2 * x) ** 2 for x in xs]):
+        return hint("1/(2*x)**2 squares the 2 as well, giving 1/(4 x^2): "
+                    "write 1 / (2 * x**2)")
     k = next(i for i, (v, w) in enumerate(zip(vals, want))
              if not np.isclose(v, w, rtol=1e-9))
     g, e = show(vals[k], want[k], "g")
@@ -131,6 +148,19 @@ def check_update(update: Callable[[float, float, float], float]) -> Feedback:
     if _all_close(vals, [-lr * g for w, g, lr in _UPDATE_CASES]) or _all_close(
             vals, [lr * g for w, g, lr in _UPDATE_CASES]):
         return hint("return the new weight, w - lr * grad, not just the step")
+    if _all_close(vals, [w - g for w, g, lr in _UPDATE_CASES]):
+        return hint("the learning rate is missing: the step is lr * grad")
+    if _all_close(vals, [w - 0.5 * lr * g for w, g, lr in _UPDATE_CASES]):
+        return hint("the step is halved: the 1/2 of the 1/2 convention belongs to "
+                    "the loss (it halves grad), never to the update: w - lr * grad")
+    for k, name in enumerate(("w", "grad", "lr")):
+        frozen = [list(c) for c in _UPDATE_CASES]
+        for c in frozen:
+            c[k] = _UPDATE_CASES[0][k]  # the argument ignored: the first case's value
+        if _all_close(vals, [w - lr * g for w, g, lr in frozen]):
+            return hint(f"your update ignores its argument {name}: it uses the "
+                        f"lesson's {name} = {_UPDATE_CASES[0][k]:g} at every call "
+                        "(a global variable?). Use the argument")
     k = next(i for i, (v, w) in enumerate(zip(vals, want)) if not _close(v, w))
     w, g, lr = _UPDATE_CASES[k]
     shown, expected = show(vals[k], want[k], "g")
