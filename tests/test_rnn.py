@@ -737,3 +737,13 @@ def test_peak_memory_is_not_fooled_by_a_run_freeing_what_the_last_one_left():
 def test_peak_memory_names_a_bad_repeats(bad, err):
     with pytest.raises(err, match="repeats must be a positive integer"):
         peak_memory(lambda: None, repeats=bad)
+
+
+def test_gradient_norms_stay_finite_while_the_gradient_does():
+    # squaring entries above ~1.3e154 overflows; the recorded norm must not
+    from bpkit.rnn._norm import grad_norm
+    from bpkit.rnn.gradient_over_time import GradientOverTimeModel
+    assert grad_norm(np.array([3e200, 4e200])) == pytest.approx(5e200)
+    m = GradientOverTimeModel(radius=3.0, activation="linear", T=400)
+    assert np.all(np.isfinite(m.norms)) and m.norms[-1] > 1e180
+    assert "overflows" not in m.message and "first 20 steps back" in m.message

@@ -136,6 +136,7 @@ class GradientOverTimeModel:
         return (
             f"{self.activation}, radius {self.radius:.2f}, T = {self.T}: "
             f"||dL/dh|| {back} steps back {grown}; "
-            f"factor per step over 20 steps {self.factor_per_step():.3f} "
+            f"factor per step over the first {min(20, self.T - 1)} steps back "
+            f"{self.factor_per_step():.3f} "
             f"(mean |h| = {self.mean_abs_h:.3g})"
         )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 
+from ._norm import grad_norm
 from .._validate import float_array
 from ._checks import (
     _as,
@@ -120,7 +120,7 @@ def gru_backward(
         dzx, dzh = bufx[: stop - start], bufh[: stop - start]
         for t in range(stop - 1, start - 1, -1):
             g = dh[t] + dnext  # dL/dh_t
-            norms[t] = math.sqrt(np.vdot(g, g))
+            norms[t] = grad_norm(g)
             zt, dxs, dhs = z[t], dzx[t - start], dzh[t - start]
             r, u, n = zt[:, :H], zt[:, H : 2 * H], zt[:, 2 * H :]
             h_prev = h[t - 1] if t > 0 else h0

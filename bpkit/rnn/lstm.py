@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 
+from ._norm import grad_norm
 from .._validate import float_array
 from ._checks import (
     _as,
@@ -215,10 +215,10 @@ def lstm_backward(
         dc_dh = o * (1 - tc * tc)  # (c, N, H): dh_t/dc_t through h = o tanh(c)
         for t in range(stop - 1, start - 1, -1):
             gh = dh[t] + dh_next  # dL/dh_t
-            dh_norms[t] = math.sqrt(np.vdot(gh, gh))
+            dh_norms[t] = grad_norm(gh)
             gc = gh * dc_dh[t - start]
             gc += dc_next  # dL/dc_t: through h_t, and from c_(t+1)
-            dc_norms[t] = math.sqrt(np.vdot(gc, gc))
+            dc_norms[t] = grad_norm(gc)
             d = dz[t - start]  # (N, 4H) -> dL/d(pre-activations) of step t
             d[:, : 3 * H].reshape(N, 3, H)[...] *= gc[:, None, :]
             d[:, 3 * H :] *= gh

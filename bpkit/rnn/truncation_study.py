@@ -41,7 +41,7 @@ class TruncationModel:
         number("radius", radius, 0)
         hidden, batch = integer("hidden", hidden, 1), integer("batch", batch, 1)
         rng = np.random.default_rng(_seed(seed))
-        self.T, self.hidden = T, hidden
+        self.T, self.hidden, self.batch = T, hidden, batch
         self.x, self.y = leaky_sum_task(batch, T, rng)
         self.net = SequenceModel(RNN(2, hidden, rng, radius=radius), 1, rng)
         self._W0 = self.net.cell.Wh.data.copy()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 
+from ._norm import grad_norm
 from .._validate import float_array
 from ._checks import (
     _act_backward,
@@ -165,7 +165,7 @@ def rnn_backward(
         da = buf[: stop - start]
         for t in range(stop - 1, start - 1, -1):
             g = dh[t] + dnext  # dL/dh_t, (N, H)
-            norms[t] = math.sqrt(np.vdot(g, g))
+            norms[t] = grad_norm(g)
             _act_backward(g, h[t], activation, out=da[t - start])
             dnext = da[t - start] @ WhT  # the BPTT recursion
         if need_dx:
