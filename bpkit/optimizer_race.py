@@ -28,7 +28,7 @@ from .surfaces import (
     descend,
 )
 
-__all__ = ["RACERS", "RACE_SURFACES", "DEFAULT_LRS", "Racer", "Entry", "RaceModel"]
+__all__ = ["RACERS", "RACE_SURFACES", "DEFAULT_LRS", "BETA_MIN", "Racer", "Entry", "RaceModel"]
 
 
 @dataclass(frozen=True)
@@ -144,13 +144,14 @@ class RaceModel:
         s = self.surface
         gap0 = float(s.value(self.start)) - s.min_value
         max_loss = s.min_value + _BLOWUP * max(gap0, 1.0)
-        self.paths = {}
+        paths = {}  # built whole, then swapped in: a failure keeps the old race
         for name, e in self.entries.items():
             if e.enabled:
                 racer = RACERS[name]
-                self.paths[name] = descend(
+                paths[name] = descend(
                     s, lambda ps, r=racer, e=e: r.make(ps, e.lr, e.beta), self.start,
                     self.steps, max_loss=max_loss)
+        self.paths = paths
 
     def set_entry(self, name: str, **changes) -> None:
         """Change one racer's enabled / lr / beta, and rerun."""
@@ -193,6 +194,10 @@ class RaceModel:
         return sorted(rows, key=lambda r: r[1])
 
 
+# the smallest beta each racer accepts, where it is above 0
+BETA_MIN = {"Nesterov": 0.01}
+
+
 def _check_entry(name: str, e: Any) -> None:
     """An `Entry` with a positive finite lr and, where used, a beta in [0, 1)."""
     if not isinstance(e, Entry):
@@ -206,3 +211,7 @@ def _check_entry(name: str, e: Any) -> None:
     beta_name = RACERS[name].beta_name
     if beta_name is not None:
         number(f"{name}: beta ({beta_name})", e.beta, 0.0, 1.0, hi_open=True)
+        if e.beta < BETA_MIN.get(name, 0.0):
+            raise ValueError(f"{name}: {beta_name} must be at least "
+                             f"{BETA_MIN[name]:g} (Nesterov's look-ahead needs a "
+                             f"momentum; with none it is plain SGD), got {e.beta!r}")

@@ -109,3 +109,21 @@ def test_surface_start_and_steps_reset_the_race():
     assert app.model.start[0] == 2.0 and app.model.steps == 60
     assert app.play.max == 60 and app.frame_slider.value == 60
     assert app.errors.outputs == ()
+
+
+def test_nesterov_momentum_slider_cannot_break_the_race():
+    from bpkit.optimizer_race import BETA_MIN
+    app = OptimizerRaceApp()
+    s = app.beta_sliders["Nesterov"]
+    assert s.min == BETA_MIN["Nesterov"] > 0
+    s.value = s.min                                   # the slider's minimum
+    assert not app.errors.outputs
+    assert set(app.model.paths) == {n for n, e in app.model.entries.items() if e.enabled}
+
+
+def test_a_refused_entry_keeps_the_whole_race():
+    m = RaceModel()
+    before = dict(m.paths)
+    with pytest.raises(ValueError, match="Nesterov: momentum must be at least 0.01"):
+        m.set_entry("Nesterov", beta=0.0)
+    assert m.paths.keys() == before.keys() and m.entries["Nesterov"].beta > 0

@@ -15,7 +15,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
-from ..optimizer_race import DEFAULT_LRS, RACE_SURFACES, RACERS, Entry, RaceModel
+from ..optimizer_race import BETA_MIN, DEFAULT_LRS, RACE_SURFACES, RACERS, Entry, RaceModel
 from ..viz.surfaces import COLORS, contour_levels
 from .base import AppView
 
@@ -59,7 +59,8 @@ class OptimizerRaceApp(AppView):
                                         description="lr", readout_format=".4f",
                                         continuous_update=False,
                                         style={"description_width": "20px"})
-            beta = widgets.FloatSlider(value=e.beta, min=0.0, max=0.999, step=0.001,
+            beta = widgets.FloatSlider(value=e.beta, min=BETA_MIN.get(name, 0.0),
+                                       max=0.999, step=0.001,
                                        readout_format=".3f", continuous_update=False,
                                        description=racer.beta_name or "-",
                                        disabled=racer.beta_name is None,

@@ -72,8 +72,8 @@ def _momentum_ref(w, g, b, lr, mu, tau):
 
 
 _MOMENTUM_MISTAKES = [
-    ("the velocity is applied with the wrong sign: the step goes against the "
-     "gradient, w <- w - lr * b",
+    ("the velocity is applied with the wrong sign: your step goes *up* the "
+     "gradient; step against it, w <- w - lr * b",
      lambda w, g, b, lr, mu, tau: (w + lr * (mu * b + (1 - tau) * g),
                                    mu * b + (1 - tau) * g)),
     ("the dampening is missing: the new gradient enters the buffer scaled by "
