@@ -153,3 +153,31 @@ def test_softmax_ce_grad_names_each_mistake(wrong, clue):
 def test_unattempted_stub_says_so_instead_of_failing(check):
     fb = check(unattempted)
     assert fb.status == "not attempted" and "not attempted yet" in repr(fb)
+
+
+# mistakes a fresh reader tried that the checks now name
+def _ce(z, y, max_axis=1, col=False):
+    m = z.max() if max_axis is None else z.max(axis=1, keepdims=True)
+    e = np.exp(z - m)
+    p = e / e.sum(axis=1, keepdims=True)
+    if col:
+        p[:, y] -= 1
+    else:
+        p[np.arange(len(y)), y] -= 1
+    return p / len(y)
+
+
+@pytest.mark.parametrize("check, wrong, clue", [
+    ("check_softmax_ce_grad", lambda z, y: _ce(z, y, max_axis=None),
+     "one global maximum is not enough"),
+    ("check_softmax_ce_grad", lambda z, y: _ce(z, y, col=True), "p[:, y] -= 1"),
+    ("check_linear_backward", lambda x, W, b, g: (g @ W.T, x.T @ g, -g.sum(0)),
+     "db has the wrong sign"),
+    ("check_linear_backward", lambda x, W, b, g: (g @ W.T, x.T @ g, undefined_db),  # noqa: F821
+     "NameError"),
+])
+def test_named_mistakes_from_the_fresh_reader(check, wrong, clue):
+    fb = getattr(ex, check)(wrong)
+    assert not fb.ok and clue in fb.message
+    if clue == "NameError":
+        assert "Check the shapes" not in fb.message

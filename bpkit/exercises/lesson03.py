@@ -78,6 +78,8 @@ _LINEAR_RULES: dict[str, tuple[Callable, list[tuple[str, Callable]]]] = {
              "(1, H), but b has shape (H,); drop keepdims (b - lr * db would turn b "
              "into a (1, H) matrix)",
              lambda x, W, b, g: g.sum(axis=0, keepdims=True)),
+            ("db has the wrong sign: b is added to y, so db = +dout.sum(axis=0)",
+             lambda x, W, b, g: -g.sum(axis=0)),
             ("db sums over everything: it needs one entry per output feature, "
              "dout.sum(axis=0) with shape (H,)",
              lambda x, W, b, g: np.asarray(g.sum())),
@@ -98,6 +100,8 @@ def check_linear_backward(linear_backward: Callable[..., Any]) -> Feedback:
     try:
         got = call(linear_backward, x, W, b, g)
     except LearnerError as e:  # a shape error in a matmul is the common one
+        if not any(w in str(e) for w in ("shape", "broadcast", "matmul", "align")):
+            raise
         return hint(
             f"{e}. Check the shapes: x {x.shape}, W {W.shape}, dout {g.shape}; dx "
             f"must be {x.shape}, dW {W.shape}, db {b.shape}"
@@ -247,6 +251,13 @@ _CE_BIG = np.array([[1000.0, 0.0, -1000.0, 10.0], [0.0, 1.0, 2.0, 3.0]])
 _CE_BIG_Y = np.array([2, 1])
 
 
+def _column_fancy(p: Array, y: Array) -> Array:
+    """p[:, y] -= 1, the fancy-index slip (repeated labels subtract once)."""
+    out = p.copy()
+    out[:, y] -= 1
+    return out
+
+
 def _ce_grad(z: Array, y: Array) -> Array:
     e = np.exp(z - z.max(axis=1, keepdims=True))
     p = e / e.sum(axis=1, keepdims=True)
@@ -274,6 +285,14 @@ def check_softmax_ce_grad(grad_fn: Callable[[Array, Array], Array]) -> Feedback:
         want_big = _ce_grad(_CE_BIG, _CE_BIG_Y)
         if hard_coded([got, big], [want, want_big], _same):
             return hard_coded_hint("softmax_ce_grad", "logits and y")
+        zb = _CE_BIG - _CE_BIG.max()
+        with np.errstate(all="ignore"):
+            global_max = np.exp(zb) / np.exp(zb).sum(axis=1, keepdims=True)
+        if not np.isfinite(big).all() and not np.isfinite(global_max).all():
+            return hint("right at moderate logits, but NaN for the row [0, 1, 2, 3] next "
+                        "to a row with 1000: one global maximum is not enough, "
+                        "exp(0 - 1000) underflows to 0 and 0/0 is NaN. Subtract each "
+                        "row's own maximum, z.max(axis=1, keepdims=True)")
         if not np.isfinite(big).all():
             return hint("right at moderate logits, but logits of 1000 give NaN: "
                         "exp(1000) overflows. Subtract each row's maximum before exp "
@@ -299,6 +318,10 @@ def check_softmax_ce_grad(grad_fn: Callable[[Array, Array], Array]) -> Feedback:
                            "size N instead"),
         ((p0 - onehot) / n, "softmax over the wrong axis: each row (one example) gets "
                             "its own probabilities, normalise along axis=1"),
+        (_column_fancy(p, y) / n, "p[:, y] -= 1 subtracts 1 in every row at every "
+                                  "label's column; subtract only at each row's own "
+                                  "label: p[np.arange(N), y] -= 1"),
+        ((p - onehot) / (n * c), "divided by N * C: divide by the batch size N only"),
     ]
     for value, message in mistakes:
         if _same(got, value):
