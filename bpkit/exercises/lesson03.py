@@ -285,10 +285,8 @@ def check_softmax_ce_grad(grad_fn: Callable[[Array, Array], Array]) -> Feedback:
         want_big = _ce_grad(_CE_BIG, _CE_BIG_Y)
         if hard_coded([got, big], [want, want_big], _same):
             return hard_coded_hint("softmax_ce_grad", "logits and y")
-        zb = _CE_BIG - _CE_BIG.max()
-        with np.errstate(all="ignore"):
-            global_max = np.exp(zb) / np.exp(zb).sum(axis=1, keepdims=True)
-        if not np.isfinite(big).all() and not np.isfinite(global_max).all():
+        # one global maximum: the row with 1000 is fine, the small row underflows
+        if np.isfinite(big[0]).all() and not np.isfinite(big[1]).all():
             return hint("right at moderate logits, but NaN for the row [0, 1, 2, 3] next "
                         "to a row with 1000: one global maximum is not enough, "
                         "exp(0 - 1000) underflows to 0 and 0/0 is NaN. Subtract each "
