@@ -1,5 +1,6 @@
 """Lesson 04 checks accept the solutions and answer each anticipated mistake with a hint."""
 
+import numpy as np
 import pytest
 
 from bpkit.exercises.lesson04 import (
@@ -61,6 +62,16 @@ def test_tanh_init_accepts_xavier_with_the_measured_numbers():
 def test_tanh_init_wrong_choices_get_measured_hints(choice, words):
     fb = check_tanh_init(lambda: choice)
     assert fb.status == "hint" and words in fb.message, fb
+
+
+def test_tanh_init_xavier_changes_the_gradient_least_of_the_four_inits():
+    ratios = {name: measure_tanh_init(name)["ratio"]
+              for name in ("xavier", "he", "normal_1", "normal_0.01")}
+    assert min(ratios, key=lambda name: abs(np.log(ratios[name]))) == "xavier"
+    fb = check_tanh_init(lambda: "xavier")
+    assert "least" in fb.message and f"{ratios['he']:.3g}" in fb.message
+    assert ratios["normal_1"] > 1e12 and "more than 1e12" in fb.message
+    assert 0.1 < ratios["xavier"] < 1  # "still shrinks, slowly"
 
 
 def test_tanh_init_hints_rest_on_measurements():

@@ -139,9 +139,17 @@ def check_tanh_init(pick_tanh_init: Callable[[], str]) -> Feedback:
             f"{100 * m['saturated']:.0f}% saturated, last-layer std "
             f"{m['last_std']:.2e}")
     if got == "xavier":
+        other = {name: measure_tanh_init(name)["ratio"]
+                 for name in ("he", "normal_1", "normal_0.01")}
+        # N(0, 1) saturates: its exact growth changes with rounding, its size does not
+        big = other["normal_1"]
+        big = "more than 1e12" if big > 1e12 else f"{big:.2g}"
         return correct(
-            f"{seen}. Xavier keeps Var(W h) near Var(h), and tanh has slope 1 at 0, "
-            "so neither the signal nor the gradient drifts far"
+            f"{seen}. Xavier keeps Var(W h) near Var(h) (n s^2 = 1) and tanh has slope 1 "
+            "at 0, so of the four inits it changes the gradient least: He multiplies it "
+            f"by {other['he']:.3g}, N(0, 1) by {big}, N(0, 0.01^2) by "
+            f"{other['normal_0.01']:.2g}. Away from 0 tanh's slope is below 1, so the "
+            "gradient still shrinks, slowly"
         )
     if got == "normal_1":
         return hint(f"{seen}: with 64 inputs each pre-activation has std ~8, deep in "
