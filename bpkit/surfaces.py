@@ -324,6 +324,36 @@ class Ripples(Surface):
                 b + a * k * k * np.cos(k * starts))
         return np.unique(np.round(starts, 10))
 
+    def ridges_1d(self) -> np.ndarray:
+        """The crests between neighbouring minima of one coordinate's profile, sorted.
+
+        Basin i of `minima_1d` spans crests i-1 .. i; its depth is the lower
+        crest's value minus the minimum's.
+        """
+        b, a, k = self.bowl, self.amplitude, self.frequency
+        m = self.minima_1d()
+        lo, hi = m[:-1], m[1:]  # the slope is + after a minimum, - before the next
+        for _ in range(60):  # bisection: one crest per gap, found to float precision
+            mid = (lo + hi) / 2
+            rising = b * mid + a * k * np.sin(k * mid) > 0
+            lo, hi = np.where(rising, mid, lo), np.where(rising, hi, mid)
+        return (lo + hi) / 2
+
+    def basins_1d(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The basins of one coordinate's profile that have a crest on each side.
+
+        Returns: (centres, widths, depths), each (K,): the minimum, the distance
+        between its two crests, and how far it lies below the lower crest.
+        """
+        b, a, k = self.bowl, self.amplitude, self.frequency
+
+        def profile(u):
+            return 0.5 * b * u**2 + a * (1 - np.cos(k * u))
+
+        centres, crests = self.minima_1d()[1:-1], self.ridges_1d()
+        lower = np.minimum(profile(crests[:-1]), profile(crests[1:]))
+        return centres, np.diff(crests), lower - profile(centres)
+
     def local_minima(self) -> np.ndarray:
         """(K, D) every minimum, global included, nearest the origin first."""
         m = self.minima_1d()

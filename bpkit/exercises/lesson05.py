@@ -51,6 +51,13 @@ _FACTOR_MISTAKES = [
      lambda lr, L: 1 - 2 * lr * L),
     ("the curvature L is missing: the gradient is L w, so the step is lr L w",
      lambda lr, L: 1 - lr),
+    ("the step multiplies by L, it does not divide: f'(w) = L w, so w - lr * L * w",
+     lambda lr, L: 1 - lr / L),
+    ("that is the change of w as a share of w, (w_new - w) / w = -lr L; the factor "
+     "is w_new / w = 1 - lr L",
+     lambda lr, L: -lr * L),
+    ("the right size but the wrong sign: w_new = w - lr L w = (1 - lr L) w",
+     lambda lr, L: lr * L - 1),
 ]
 
 
@@ -122,6 +129,15 @@ def check_max_stable_lr(max_stable_lr: Callable[[np.ndarray], float]) -> Feedbac
     if np.allclose(vals, [2 / np.trace(A) for A in As], rtol=1e-6):
         return hint("the trace adds both curvatures; the limit comes from the largest "
                     "eigenvalue alone")
+    if np.allclose(vals, [2 / np.linalg.norm(A) for A in As], rtol=1e-6):
+        return hint("np.linalg.norm(A) is the Frobenius norm, the root of the squared "
+                    "eigenvalues' sum; the limit needs the largest eigenvalue alone: "
+                    "np.linalg.eigvalsh(A).max()")
+    if np.allclose(vals, [e[-1] for e in ev], rtol=1e-6):
+        return hint("that is L, the largest curvature itself; the largest stable lr is "
+                    "2 / L")
+    if np.allclose(vals, [2 * e[-1] for e in ev], rtol=1e-6):
+        return hint("2 / L, not 2 * L: a steeper bowl allows a smaller step")
     k = _first_wrong(vals, want, 1e-6)
     which = "the first bowl" if k == 0 else f"bowl {k + 1} (eigenvalues {ev[k][::-1]})"
     g, w = show(vals[k], want[k], ".4g")
@@ -151,6 +167,12 @@ _COS_MISTAKES = [
      lambda t, b, T, e: e + (b - e) * (1 + math.cos(2 * math.pi * t / T)) / 2),
     ("the angle should be pi * t / T_max: you have it for t + 1 (off by one step)",
      lambda t, b, T, e: e + (b - e) * (1 + math.cos(math.pi * (t + 1) / T)) / 2),
+    ("your lr rises from eta_min to base_lr: use 1 + cos(pi t / T_max), which is 2 at "
+     "t = 0 and 0 at t = T_max",
+     lambda t, b, T, e: e + (b - e) * (1 - math.cos(math.pi * t / T)) / 2),
+    ("that is a straight line from base_lr to eta_min; the cosine schedule follows "
+     "(1 + cos(pi t / T_max)) / 2, slow at both ends",
+     lambda t, b, T, e: e + (b - e) * (1 - t / T)),
 ]
 
 

@@ -9,8 +9,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._validate import integer
 from .optimizer import Optimizer, _check_number
 from .training import _check_loop, _evaluate
+
+RULES = ("min/10", "steepest")
 
 
 @dataclass
@@ -19,8 +22,10 @@ class LRRangeResult:
 
     lrs, losses, smoothed: (k,) the lr of each step, the loss it was taken at,
     and its bias-corrected exponential moving average.
-    suggested_lr: where the smoothed loss falls fastest against log(lr).
-    min_loss_lr: where the smoothed loss was lowest (a common rule takes a tenth of it).
+    min_loss_lr: where the smoothed loss was lowest (after the first `skip_start`
+    steps). steepest_lr: where it fell fastest against log(lr), before that.
+    suggested_lr: min_loss_lr / 10 or steepest_lr, as `rule` says.
+    stopped_early: the loss blew up before lr_max; skip_start: the steps left out.
     """
 
     lrs: np.ndarray
@@ -29,6 +34,9 @@ class LRRangeResult:
     suggested_lr: float
     min_loss_lr: float
     stopped_early: bool
+    steepest_lr: float
+    rule: str
+    skip_start: int
 
 
 def _restore(optimizer: Optimizer, params: list, saved: list, saved_state: list,
@@ -46,23 +54,42 @@ def _restore(optimizer: Optimizer, params: list, saved: list, saved_state: list,
     optimizer.zero_grad()
 
 
+def _check_rule(rule: Any) -> str:
+    if not isinstance(rule, str) or rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    return rule
+
+
 def lr_range_test(
     closure: Callable[[], Any],
     optimizer: Optimizer,
     lr_min: float = 1e-6,
     lr_max: float = 10.0,
     steps: int = 100,
-    smooth: float = 0.9,
+    smooth: float = 0.98,
     stop_factor: float = 4.0,
     restore: bool = True,
+    skip_start: int | None = None,
+    rule: str = "min/10",
 ) -> LRRangeResult:
     """The "LR finder": raise the lr exponentially from lr_min to lr_max, one step each.
 
     The loss first barely moves (lr too small), then falls (useful lrs), then
-    shoots up (too large). The run stops once the smoothed loss exceeds
-    `stop_factor` times its best, or is not finite. With `restore`, parameters,
-    optimizer state and lrs are put back afterwards, so the test costs no
-    training.
+    shoots up (too large). Each loss comes from one step, so on mini-batches it
+    is noisy: the test follows its bias-corrected exponential moving average
+    (weight `smooth` on the past, as fastai and Lightning do with 0.98). The
+    first `skip_start` averages (default steps // 10) hold too few losses to
+    trust: they neither suggest an lr nor count as the best loss. The run stops
+    once the smoothed loss exceeds `stop_factor` times its best, or a loss is
+    not finite. The suggestion is a tenth of the lr at the smoothed minimum
+    (`rule="min/10"`: one batch's lucky loss moves the average by only
+    (1 - smooth) of its dip) or the steepest fall of the smoothed loss against
+    log(lr) before that minimum (`rule="steepest"`: a derivative, so a lucky
+    batch can win it). With `restore`, parameters, optimizer state and lrs are
+    put back afterwards, so the test costs no training.
+
+    Run it at the batch size you will train with: the noise of small batches
+    lowers the lr they tolerate.
 
     Inputs: `closure` as for `train` (returns the loss, adds into `.grad`).
     Returns: an `LRRangeResult`.
@@ -72,9 +99,12 @@ def lr_range_test(
     if not 0 < lr_min < lr_max:
         raise ValueError(f"need 0 < lr_min < lr_max, got lr_min={lr_min}, "
                          f"lr_max={lr_max}")
-    _check_loop("lr_range_test", closure, optimizer, steps, 2)
+    _check_loop("lr_range_test", closure, optimizer, steps, 3)
     _check_number("smooth", smooth, 0.0, 1.0, hi_open=True)
     _check_number("stop_factor", stop_factor, 1.0, lo_open=True)
+    skip = steps // 10 if skip_start is None else integer(
+        "lr_range_test: skip_start", skip_start, 0, steps - 3)
+    _check_rule(rule)
     params = [p for g in optimizer.param_groups for p in g["params"]]
     if restore:
         saved = [np.copy(p.data) if isinstance(p.data,
@@ -96,28 +126,33 @@ def lr_range_test(
                     stopped = True
                     break
                 avg = smooth * avg + (1 - smooth) * loss
-                s = avg / (1 - smooth ** (i + 1))
+                s = avg / (1 - smooth ** (i + 1))  # bias correction: avg starts at 0
                 lrs.append(float(lr))
                 losses.append(loss)
                 smoothed.append(s)
-                best = min(best, s)
-                if s > stop_factor * best:
-                    stopped = True
-                    break
+                if i >= skip:
+                    best = min(best, s)
+                    if s > stop_factor * best:
+                        stopped = True
+                        break
                 optimizer.step()
     finally:  # restore even when the closure raises: the test must cost no training
         if restore:
             _restore(optimizer, params, saved, saved_state, saved_lrs)
     lrs_a, sm = np.array(lrs), np.array(smoothed)
-    if len(sm) < 3:
+    if len(sm) < skip + 3:
         raise ValueError(
-            "the loss blew up within the first steps: lower lr_min "
-            f"(got lr_min={lr_min:g})"
+            f"the loss blew up after {len(sm)} steps, too soon to read anything past "
+            f"the {skip} skipped ones: lower lr_min (got lr_min={lr_min:g})"
         )
-    i_min = int(np.argmin(sm))
-    # steepest fall of the smoothed loss against log(lr), before its minimum
-    slope = np.gradient(sm[: i_min + 1],
-                        np.log(lrs_a[: i_min + 1])) if i_min >= 2 else None
-    i_best = int(np.argmin(slope)) if slope is not None else i_min
-    return LRRangeResult(lrs_a, np.array(losses), sm, float(lrs_a[i_best]),
-                         float(lrs_a[i_min]), stopped)
+    i_min = skip + int(np.argmin(sm[skip:]))
+    i_steep = i_min
+    if i_min - skip >= 2:  # steepest fall against log(lr), before the minimum
+        slope = np.gradient(sm[skip: i_min + 1], np.log(lrs_a[skip: i_min + 1]))
+        i_steep = skip + int(np.argmin(slope))
+    min_lr, steep_lr = float(lrs_a[i_min]), float(lrs_a[i_steep])
+    return LRRangeResult(
+        lrs_a, np.array(losses), sm,
+        suggested_lr=min_lr / 10 if rule == "min/10" else steep_lr,
+        min_loss_lr=min_lr, stopped_early=stopped, steepest_lr=steep_lr,
+        rule=rule, skip_start=skip)
