@@ -44,8 +44,13 @@ test: setup
 	  --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --nbval-cell-timeout=$(NBVAL_TIMEOUT) -p no:cacheprovider
 
+# every benchmark, then one summary table of their headline numbers
 bench: setup
-	@for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; echo; done
+	@summary=$$(mktemp); \
+	for f in benchmarks/bench_*.py; do \
+	  BPKIT_BENCH_SUMMARY=$$summary $(BIN)/python $$f || exit 1; echo; \
+	done; \
+	$(BIN)/python benchmarks/_summary.py $$summary; rm -f $$summary
 
 notebooks: setup
 	$(BIN)/python -m jupyter nbconvert --to notebook --execute --inplace \

@@ -21,7 +21,9 @@ from __future__ import annotations
 import argparse
 import ctypes
 import os
+import pathlib
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -29,6 +31,9 @@ import numpy as np
 from bpkit.layers import mlp
 from bpkit.losses import softmax_cross_entropy
 from bpkit.optim import SGD
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _summary import record  # noqa: E402
 
 SIZES = (784, 256, 256, 10)
 BATCH = 128
@@ -228,7 +233,12 @@ def main() -> None:
             gf = flops / (ms / 1e3) / 1e9
             print(f"    {engine:6s} {ms:8.3f} ms/step  (median of {r['n']})  "
                   f"{gf:6.1f} GFLOP/s = {100 * gf / peak:3.0f} % of matmul")
+        gf = flops / (r["bpkit"] / 1e3) / 1e9
+        record("mlp", f"{name} step, bpkit, % of matmul peak",
+               f"{r['bpkit']:.2f} ms, {100 * gf / peak:.0f} %")
         if "torch" in r:
+            record("mlp", f"{name} step, bpkit / torch", f"{r['bpkit'] / r['torch']:.2f}x",
+                   "<= 1.0x")
             print(f"    ratio bpkit/torch {r['bpkit'] / r['torch']:5.2f}   (target <= 1.0)"
                   f"   3rd-step losses differ by {r['loss_diff']:.1e}")
 

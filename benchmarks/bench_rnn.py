@@ -19,13 +19,18 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import pathlib
 import statistics
+import sys
 import time
 
 import numpy as np
 
 from bpkit.optim import SGD
 from bpkit.rnn import RNN, SequenceModel, peak_memory, rnn_backward, rnn_forward, tbptt
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _summary import record  # noqa: E402
 
 N, T, D, H = 32, 100, 32, 128
 LR = 0.01
@@ -131,6 +136,7 @@ def timing(repeats: int) -> None:
             verdict = "meets" if ratio <= target else "misses"
             print(f"  bpkit / {name:<16s} {ratio:5.2f}x  "
                   f"({verdict} the target <= {target}x)")
+            record("rnn", f"BPTT step, bpkit / {name}", f"{ratio:.2f}x", f"<= {target}x")
         blas = os.environ.get("OPENBLAS_NUM_THREADS", "unset")
         print(f"  (torch threads: {torch.get_num_threads()}; "
               f"OPENBLAS_NUM_THREADS={blas})")
