@@ -1,8 +1,9 @@
 """Latency of every widget app: time from a control's change to new PNG bytes.
 
 For each app, every slider, dropdown and checkbox the view owns is moved to a
-neighbouring value and back, and every button is clicked; the time of each change
-is the whole handler (model update + redraw + PNG), as a learner's kernel runs it.
+neighbouring value and back, every button is clicked, and every play clock
+(ipywidgets' Play) ticks once; the time of each change is the whole handler
+(model update + redraw + PNG), as a learner's kernel runs it.
 Target: about 50 ms per change. Prints the median and the worst per control.
 """
 
@@ -71,6 +72,12 @@ def controls(app):
     for name, w in sorted(vars(app).items()):
         if isinstance(w, widgets.Button):
             yield name, w, lambda w=w: w.click()
+        elif isinstance(w, widgets.Play):  # one tick: what the browser sends
+
+            def tick(w=w):
+                w.value += w.step
+
+            yield name, w, tick
         elif isinstance(w, (*SLIDERS, widgets.Dropdown, widgets.Checkbox)):
             if _neighbour(w) is None:
                 continue

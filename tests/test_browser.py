@@ -9,6 +9,9 @@ when every Python test passes. These tests do what a learner and an instructor d
   keyboard and check that its plot (the PNG bytes of its image) changed.
 - Voila: serve lecture/apps.ipynb exactly as `make present` does and check the same
   for every section, plus the lecture layout (no code shown, projector-size type).
+- The MLP playground, in JupyterLab and in Voila: press play and read the status
+  line as it trains (the loss falls over three frames, the picture changes), move a
+  slider during play (it answers, and play goes on), pause (training stops).
 
 Screenshots and server logs go to artifacts/browser/ (git-ignored). Marked `browser`;
 skipped, with the reason, when /usr/bin/chromium (or Playwright) is missing.
@@ -20,8 +23,10 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import os
 import pkgutil
 import re
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -35,6 +40,7 @@ from browser.apps import (
     APP, app_errors, exercise_app, problems, wait_widgets_rendered,
 )
 from browser.chromium import CHROMIUM
+from browser.playground import current_step, play_button, status_text, watch_training
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -311,6 +317,114 @@ def test_lecture_page_renders_and_every_app_responds_in_voila(chromium, workdir)
         try:
             if page is not None:
                 _screenshot(page, None, ARTIFACTS / "voila-top.png")
+                page.close()
+        finally:
+            server.stop()
+
+
+# ------------------------------------------------------------ the playground, live
+def _play_the_playground(page, app, where: str) -> str:
+    """Press play, see the loss fall over three frames, move a slider, pause."""
+    from browser.procs import wait_until
+
+    app.scroll_into_view_if_needed()
+    assert "step 0, untrained" in status_text(app), status_text(app)
+    samples = watch_training(app, frames=3, apart=40)
+    losses = [s.loss for s in samples]
+    assert losses[0] > losses[1] > losses[2], f"{where}: the loss rose: {samples}"
+    assert len({s.image for s in samples}) == 3, f"{where}: the picture stood still"
+
+    # a control answers during play: a new width restarts from the seed, plays on
+    handle = app.locator(".widget-slider").first.locator(".noUi-handle").first
+    t0 = time.monotonic()
+    handle.press("ArrowRight")  # hidden width 16 -> 18
+    wait_until(lambda: "2 x 18 relu" in status_text(app), 20,
+               f"{where}: the width change to show during play")
+    answered = time.monotonic() - t0
+    wait_until(lambda: "2 x 18 relu" in status_text(app)
+               and (current_step(app) or 0) >= 40, 60,
+               f"{where}: training to go on at the new width")
+
+    play_button(app).click()  # pause
+    time.sleep(1.0)  # ticks already on their way still land
+    paused_at = current_step(app)
+    time.sleep(1.5)
+    assert current_step(app) == paused_at, f"{where}: it went on training after pause"
+    assert not app_errors(app), f"{where}: the app shows an error:\n{app_errors(app)}"
+    assert not problems(page), f"{where}: " + "\n".join(problems(page))
+    seen = ", ".join(f"step {s.step} loss {s.loss:.3f} at {s.seconds:.1f} s"
+                     for s in samples)
+    return (f"{where} playground: {seen}; width change shown during play in "
+            f"{answered:.2f} s; paused at step {paused_at}")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(SKIP is not None, reason=SKIP or "")
+def test_playground_plays_live_in_jupyterlab_and_the_loss_falls_frame_by_frame(
+    lab, chromium
+):
+    from browser.lab import open_notebook, run_all
+    from browser.playground import write_notebook
+
+    name = "playground_live.ipynb"  # in the server's copy, not in the repository
+    write_notebook(lab.root / lab.folder / name)
+    page = chromium.new_page()
+    apps = page.locator(APP)
+    try:
+        open_notebook(page, lab, name)
+        state = run_all(page, lab, name)
+        errors = [e for c in state["cells"] for e in c["errors"]]
+        assert not errors, f"the playground cell failed: {errors}"
+        wait_widgets_rendered(page)
+        assert apps.count() == 1, "the playground did not render"
+        _TIMINGS.append(_play_the_playground(page, apps.first, "lab"))
+    finally:
+        _screenshot(page, apps.first if apps.count() else None,
+                    ARTIFACTS / "lab-playground-live.png")
+        try:
+            lab.shutdown(name)
+        finally:
+            page.close()
+
+
+def _voila_one_notebook(notebook: Path):
+    """A `voila_command` for one notebook, as `browser.servers.Voila` expects."""
+
+    def command(port: int, open_browser: bool = False, extra: tuple = ()):
+        voila = Path(sys.executable).with_name("voila")
+        argv = [str(voila) if voila.exists() else "voila", str(notebook),
+                "--theme=light", "--Voila.ip=127.0.0.1", f"--port={port}",
+                "--Voila.port_retries=0", f"--Voila.open_browser={open_browser}",
+                *extra]
+        env = dict(os.environ)
+        env.pop("MPLBACKEND", None)
+        return argv, env
+
+    return command
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(SKIP is not None, reason=SKIP or "")
+def test_playground_plays_live_in_voila(chromium, workdir):
+    from browser.playground import write_notebook
+    from browser.servers import Voila
+
+    notebook = write_notebook(workdir / "voila-playground" / "playground.ipynb")
+    server = Voila(_voila_one_notebook(notebook), workdir / "voila-play",
+                   ARTIFACTS / "voila-playground.log", cwd=notebook.parent)
+    page = None
+    try:
+        page = chromium.new_page()
+        page.goto(server.base + "/", wait_until="domcontentloaded", timeout=180_000)
+        page.wait_for_selector("img.widget-image", timeout=180_000)
+        wait_widgets_rendered(page)
+        apps = page.locator(APP)
+        assert apps.count() == 1, "the playground did not render in Voila"
+        _TIMINGS.append(_play_the_playground(page, apps.first, "voila"))
+    finally:
+        try:
+            if page is not None:
+                _screenshot(page, None, ARTIFACTS / "voila-playground-live.png")
                 page.close()
         finally:
             server.stop()

@@ -4,4 +4,5 @@
 - `servers`: JupyterLab (token, free port, temporary settings) and Voila.
 - `chromium`: headless Chromium through Playwright, with a fresh profile.
 - `apps`: what the learner sees: widgets rendered, no errors, plots that respond.
+- `playground`: the MLP playground played live: press play, read the status.
 """
