@@ -67,6 +67,7 @@ def test_rerunning_an_app_cell_a_hundred_times_keeps_memory_flat(monkeypatch):
     cell = iter(range(10**6))
     monkeypatch.setattr(base, "_current_cell", lambda: (f"cell-{next(cell)}", "run"))
     kept = [_Slider() for _ in range(3)]  # warm-up: imports, caches
+    gc.collect()  # count live objects, not garbage an earlier test left for the collector
     before = len(gc.get_objects())
     kept += [_Slider() for _ in range(10)]  # ten cells, ten open apps
     per_open_app = (len(gc.get_objects()) - before) / 10
@@ -75,6 +76,7 @@ def test_rerunning_an_app_cell_a_hundred_times_keeps_memory_flat(monkeypatch):
     monkeypatch.setattr(base, "_current_cell", lambda: ("cell-7", f"run-{next(run)}"))
     kept.append(_Slider())
     widgets_before, renderers_before = _live_widgets(), _live(RendererAgg)
+    gc.collect()
     before = len(gc.get_objects())
     for _ in range(100):
         kept.append(_Slider())  # the cell run again; Out[n] keeps a reference
