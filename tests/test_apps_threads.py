@@ -55,3 +55,15 @@ def test_app_handler_runs_on_one_thread(two_threads):
     view.handler(lambda: seen.append(blas_threads()))()
     assert seen == [[1]] and set(blas_threads()) == {2}
     view.close()
+
+
+def test_use_one_blas_thread_sets_the_kernel_and_reports_the_old_count(two_threads):
+    from bpkit.apps import threads
+    old = threads.use_one_blas_thread()
+    try:
+        assert old == 2 and set(blas_threads()) == {1}
+        with one_blas_thread():
+            assert set(blas_threads()) == {1}
+        assert set(blas_threads()) == {1}          # still set after a nested limit
+    finally:
+        threads._kernel_limit.restore_original_limits()
