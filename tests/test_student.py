@@ -7,6 +7,8 @@
 - The instructor notebooks' checks accept the solutions (their committed outputs say
   "correct"), and every lesson has tests/test_exercises_lessonNN.py exercising each
   of its checks against the solution and the anticipated mistakes.
+- `--nbgrader DIR` writes nbgrader sources instead (tests/test_nbgrader.py runs
+  nbgrader on them).
 """
 
 from __future__ import annotations
@@ -106,19 +108,27 @@ def test_markdown_solutions_become_nbgraders_answer_stub():
     assert nb.cells[0].source.endswith("### END SOLUTION"), "the original is untouched"
 
 
-def test_nbgrader_source_marks_exactly_the_solution_cells():
+def test_nbgrader_source_marks_answer_cells_and_graded_tests_cells():
     nb = nbformat.read(NOTEBOOKS[0], as_version=4)
     marked = student.nbgrader_notebook(nb, NOTEBOOKS[0].stem)
-    ids_ = []
+    ids_, kinds = [], []
     for cell in marked.cells:
-        has_solution = "### BEGIN SOLUTION" in cell.source
         meta = cell.metadata.get("nbgrader")
-        assert (meta is not None) == has_solution
-        if meta:
+        if "### BEGIN SOLUTION" in cell.source:
             assert meta["solution"] is True and meta["grade"] is False
+        if CHECK_CALL.search(cell.source):
+            assert meta["grade"] is True and meta["points"] > 0
+        if meta:
             assert meta["schema_version"] == 3
             ids_.append(meta["grade_id"])
+            kinds.append((meta["solution"], meta["grade"]))
+        else:
+            assert cell.cell_type != "code" or not CHECK_CALL.search(cell.source)
+    assert kinds.count((True, False)) == kinds.count((False, True)) >= 1
     assert ids_ and len(ids_) == len(set(ids_)), ids_
+    # the student view is unchanged: check cells there still only show the hint
+    assert "assert" not in "".join(c.source for c in student.student_notebook(nb)[0].cells
+                                   if CHECK_CALL.search(c.source))
 
 
 def test_command_line_writes_copies_and_reports_counts(tmp_path, capsys):
@@ -126,7 +136,18 @@ def test_command_line_writes_copies_and_reports_counts(tmp_path, capsys):
                          "--nbgrader", str(tmp_path / "src")]) == 0
     assert (tmp_path / "s" / NOTEBOOKS[0].name).exists()
     assert (tmp_path / "src" / NOTEBOOKS[0].name).exists()
-    assert "replaced by stubs" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "replaced by stubs" in out and "tests cells" in out and "points" in out
+
+
+def test_nbgrader_alone_writes_only_the_nbgrader_sources(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert student.main([str(NOTEBOOKS[0]), "--nbgrader", "source/bpkit"]) == 0
+    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.ipynb")] == [
+        f"source/bpkit/{NOTEBOOKS[0].name}"]
+    # one line, for the one file written: no student/ copy beside it
+    assert capsys.readouterr().out.splitlines() == [
+        f"source/bpkit/{NOTEBOOKS[0].name}: 3 answer cells, 3 tests cells, 3 points"]
 
 
 # ------------------------------------------------------------ every notebook
@@ -180,6 +201,7 @@ def test_student_copy_has_stubs_instead_of_solutions_and_no_outputs(notebook, co
     assert len(copy.cells) == len(original.cells)
 
 
+@pytest.mark.notebook
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=ids)
 def test_student_copy_runs_and_every_check_says_not_attempted(
     notebook, executed, copies
