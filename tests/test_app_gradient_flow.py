@@ -1,6 +1,9 @@
 """Lesson 04 app: the model's measurements, and the view driven headlessly."""
 
+import io
+
 import numpy as np
+import PIL.Image
 import pytest
 
 from bpkit.apps.gradient_flow import GradientFlowApp
@@ -133,6 +136,40 @@ def test_view_checkboxes_and_init_restore_or_break_the_flow():
     assert app.model.ratio > 1e10
     lo, hi = app.ax_grad.get_ylim()
     assert lo <= app.model.grad_h.min() and app.model.grad_h.max() <= hi
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(PIL.Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def test_view_background_from_kept_pieces_matches_a_full_redraw():
+    app = GradientFlowApp(GradientFlowModel(depth=10))
+    changes = [(app.activation_dropdown, "relu"), (app.init_dropdown, "normal_1"),
+               (app.depth_slider, 35), (app.residual_checkbox, True),
+               (app.activation_dropdown, "sigmoid"), (app.batchnorm_checkbox, True)]
+    for widget, value in changes:
+        widget.value = value
+        composed = _pixels(app.image.value)
+        app.invalidate()  # the whole figure drawn at once, as a reference
+        app.render()
+        diff = np.abs(composed - _pixels(app.image.value)).max(axis=2)
+        # only where two pieces cross (grid lines, the legend's faint box) may differ
+        assert diff.max() <= 40 and np.mean(diff > 0) < 0.005, (widget.description, value)
+    assert not app.errors.outputs
+
+
+def test_view_going_back_to_seen_axes_draws_no_piece(monkeypatch):
+    app = GradientFlowApp(GradientFlowModel(depth=20, activation="sigmoid"))
+    drawn = []
+    draw_alone = app._draw_alone
+    monkeypatch.setattr(app, "_draw_alone", lambda *a: drawn.append(a) or draw_alone(*a))
+    app.residual_checkbox.value = True  # new axis ranges: their pieces are drawn
+    assert drawn
+    drawn.clear()
+    app.residual_checkbox.value = False
+    app.residual_checkbox.value = True
+    assert not drawn
+    np.testing.assert_array_equal(app.grad_h_line.get_ydata(), app.model.grad_h)
 
 
 def test_view_resample_button_draws_new_weights():

@@ -9,10 +9,12 @@ their histograms.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.colors import PowerNorm
+from matplotlib.legend import Legend
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from ..gradient_flow import GradientFlowModel
@@ -27,7 +29,13 @@ class GradientFlowApp(AppView):
 
     Every control rebuilds the model's network and redraws: gradient norms per
     layer (log), activation std per layer (log), activation histograms per layer.
+
+    The background (axes, ticks, labels, legend) is made of pieces, each drawn
+    alone and kept by what it shows: a control that moves one axis redraws that
+    axis only, and going back to an axis range seen before redraws nothing.
     """
+
+    PIECES_KEPT = 16  # versions kept per piece (its drawn pixels, 10-90 kB each)
 
     def __init__(self, model: GradientFlowModel | None = None) -> None:
         super().__init__(figsize=(11.5, 3.6))
@@ -67,7 +75,8 @@ class GradientFlowApp(AppView):
             self.image,
             self.errors,
         ])
-        self.redraw()
+        self.redraw()  # the first render solves the layout on the whole figure
+        self._keep_pieces()
 
     # -------------------------------------------------------------- handlers
     def set_params(self) -> None:
@@ -95,13 +104,14 @@ class GradientFlowApp(AppView):
         (self.bound_line,) = ax.semilogy([1], [1], "k--", lw=1,
                                          label="0.25^(L-l) × last: sigmoid' ≤ 1/4")
         ax.set_xlabel("hidden layer l (input side → output side)")
-        ax.set_title("gradient norm per layer")
+        # titles at a given y: else every draw measures the tick labels to place them
+        ax.set_title("gradient norm per layer", y=1.0)
         ax.grid(True, alpha=0.3)
 
         ax = self.ax_std
         (self.std_line,) = ax.semilogy([1], [1], "o-", ms=3, color="tab:green")
         ax.set_xlabel("hidden layer l")
-        ax.set_title("activation std per layer")
+        ax.set_title("activation std per layer", y=1.0)
         ax.grid(True, alpha=0.3)
 
         ax = self.ax_hist
@@ -109,7 +119,7 @@ class GradientFlowApp(AppView):
                                     cmap="magma", interpolation="nearest",
                                     norm=PowerNorm(0.5, vmin=0, vmax=1))
         ax.set_ylabel("hidden layer l")
-        ax.set_title("activation histogram per layer")
+        ax.set_title("activation histogram per layer", y=1.0)
         for a in (self.ax_grad, self.ax_std):
             a.yaxis.set_minor_locator(NullLocator())
             # plain "1e-8" labels: mathtext exponents cost most of a full redraw
@@ -121,6 +131,22 @@ class GradientFlowApp(AppView):
         self.animate(self.grad_h_line, self.grad_w_line, self.bound_line, self.std_line,
                      self.hist_image)
         self._frame: dict = {}  # what the cached background was drawn for
+        self._kept: dict | None = None  # the pieces, once the layout is fixed
+
+    def _keep_pieces(self) -> None:
+        """Once the layout is fixed, pin the axis labels and start keeping pieces.
+
+        Axis labels stay where the layout put them (but the histogram's y label,
+        which follows its tick labels' width): placing them afresh means
+        measuring every tick label, much of an axis' drawing time.
+        """
+        for ax in (self.ax_grad, self.ax_std, self.ax_hist):
+            for axis in (ax.xaxis, ax.yaxis):
+                if axis is not self.ax_hist.yaxis:
+                    axis.set_label_coords(*axis.label.get_position(),
+                                          transform=axis.label.get_transform())
+        self._kept = {}  # piece name -> {key: its drawn pixels}, least recent first
+        self._compose(self._frame)
 
     def _frame_for(self, key: str, values: np.ndarray) -> tuple[float, float]:
         """Log-axis limits that move only when the data leave them or shrink a lot."""
@@ -160,7 +186,10 @@ class GradientFlowApp(AppView):
         if frame != self._frame:
             self._frame = frame
             self._set_axes(frame)
-            self.invalidate()
+            if self._kept is None:
+                self.invalidate()
+            else:
+                self._compose(frame)
         colour = BAD if not 1e-2 <= m.ratio <= 1e2 else GOOD
         self.status.value = status_html(m.message, colour)
         self.render()
@@ -183,3 +212,64 @@ class GradientFlowApp(AppView):
         handles = [self.grad_h_line, self.grad_w_line]
         handles += [self.bound_line] if frame["sigmoid"] else []
         self.ax_grad.legend(handles=handles, loc="best", fontsize=7, framealpha=0.7)
+
+    def _pieces(self, frame: dict) -> list[tuple[str, object, list]]:
+        """The background's pieces in drawing order: (name, what it shows, artists)."""
+        g, s, h = self.ax_grad, self.ax_std, self.ax_hist
+        legend = g.get_legend()
+        # "best" puts the legend where the data are not: a new place, a new piece
+        place = tuple(legend.get_window_extent(self.fig.canvas.get_renderer()).bounds)
+        return [
+            ("patches", None, [g.patch, s.patch, h.patch]),
+            ("grad y", frame["grad"], [g.yaxis]),
+            ("grad x", frame["layers"], [g.xaxis]),
+            ("std y", frame["std"], [s.yaxis]),
+            ("std x", frame["layers"], [s.xaxis]),
+            ("hist y", frame["layers"], [h.yaxis]),
+            ("hist x", frame["values"], [h.xaxis]),
+            ("frames", None, [*g.spines.values(), *s.spines.values(),
+                              *h.spines.values(), g.title, s.title, h.title]),
+            ("legend", (frame["sigmoid"], place), [legend]),
+        ]
+
+    def _compose(self, frame: dict) -> None:
+        """Make the cached background from its pieces, drawing those not kept.
+
+        A piece is the pixels its artists change on a blank figure (for the
+        legend, its whole box, which hides the grid under it); laid down in
+        drawing order they give what a full redraw gives, but for a grid
+        crossing or a label touching a neighbour's frame.
+        """
+        canvas = self.fig.canvas
+        # one uint32 per RGBA pixel: (H, W), a view of the canvas itself
+        pixels = np.asarray(canvas.buffer_rgba()).view(np.uint32)[..., 0]
+        face = np.round(np.asarray(self.fig.patch.get_facecolor()) * 255)
+        blank = face.astype(np.uint8).view(np.uint32)[0]
+        composed = np.full(pixels.size, blank)
+        for name, key, artists in self._pieces(frame):
+            kept = self._kept.setdefault(name, OrderedDict())
+            if key not in kept:
+                kept[key] = self._draw_alone(artists, pixels, blank)
+                if len(kept) > self.PIECES_KEPT:
+                    kept.popitem(last=False)  # the one least recently shown
+            kept.move_to_end(key)
+            where, values = kept[key]
+            composed[where] = values
+        pixels[...] = composed.reshape(pixels.shape)
+        self._background = canvas.copy_from_bbox(self.fig.bbox)  # render() restores it
+
+    def _draw_alone(self, artists: list, pixels: np.ndarray,
+                    blank: np.uint32) -> tuple[np.ndarray, np.ndarray]:
+        """Draw artists on a blank canvas: (flat indices, values) of pixels drawn."""
+        renderer = self.fig.canvas.get_renderer()
+        pixels.fill(blank)
+        drawn = np.zeros(pixels.shape, bool)
+        for a in artists:
+            a.draw(renderer)
+            if isinstance(a, Legend):  # its box hides what is under it
+                (x0, y0), (x1, y1) = a.get_frame().get_window_extent().get_points()
+                top = pixels.shape[0]  # display y counts up, rows count down
+                drawn[int(top - y1):math.ceil(top - y0), int(x0):math.ceil(x1)] = True
+        drawn |= pixels != blank
+        where = np.flatnonzero(drawn)
+        return where, pixels.ravel()[where]
