@@ -3,7 +3,8 @@
 `LearningRateModel` runs `optim.SGD` on one surface from one start and names the
 regime: exactly, from lr L, on a quadratic; read off the path (`classify_path`)
 elsewhere, with L the largest curvature of the Hessian (`hessian`) at the
-nearest minimum.
+minimum nearest the path's end (nearest its start, if it diverged). A run that
+does not overshoot but hardly moves is called crawling or stuck (`verdict`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ SURFACE_NAMES = ("quadratic 1-D", "quadratic 2-D", "Rosenbrock", "Beale", "Himme
                  "saddle")
 ANGLE = 30.0  # the 2-D bowl is tilted: its steep direction is not an axis
 _BLOWUP = 1e6  # a loss this many times its start counts as diverged
+# a run that does not overshoot is judged by its last step against the distance
+# still to go: at that pace, more steps than the app's slider allows (300) is
+# crawling, more than a million is stuck; within _THERE of the minimum it is there
+_CRAWLING, _STUCK, _THERE = 1 / 300, 1e-6, 1e-9
 
 
 def hessian(surface: Surface, w: np.ndarray, eps: float = 1e-5) -> np.ndarray:
@@ -123,20 +128,18 @@ class LearningRateModel:
         self.max_loss = s.min_value + _BLOWUP * max(gap0, 1.0)
         self.path = descend(s, SGD, self.start, self.steps, max_loss=self.max_loss,
                             lr=self.lr)
-
-    @property
-    def curvature(self) -> float:
-        """The largest curvature L: the bowl's, or the Hessian's at the nearest
-        minimum."""
-        s = self.surface
+        # the minimum the run is judged against: where it ended up, or, for a
+        # run that blew up (its end says nothing), where it started
+        anchor = self.start if self.path.diverged else self.path.points[-1]
+        self.minimum = s.minima[np.argmin(np.linalg.norm(s.minima - anchor, axis=1))]
         if self.is_quadratic:
-            return float(np.max(s.curvatures))
-        m = s.minima[np.argmin(np.linalg.norm(s.minima - self.path.points[-1], axis=1))]
-        return float(np.max(np.linalg.eigvalsh(hessian(s, m))))
+            self.curvature = float(np.max(s.curvatures))
+        else:
+            self.curvature = float(np.max(np.linalg.eigvalsh(hessian(s, self.minimum))))
 
     @property
     def critical_lr(self) -> float:
-        """2 / L: above it, gradient descent diverges near the minimum."""
+        """2 / L: above it, gradient descent diverges near `minimum`."""
         return 2.0 / self.curvature
 
     @property
@@ -147,11 +150,57 @@ class LearningRateModel:
         return classify_path(self.path)
 
     @property
+    def last_step(self) -> float:
+        """How far the last step moved."""
+        pts = self.path.points
+        return float(np.linalg.norm(pts[-1] - pts[-2])) if len(pts) > 1 else 0.0
+
+    @property
+    def distance(self) -> float:
+        """How far the end of the path is from `minimum`."""
+        return float(np.linalg.norm(self.path.points[-1] - self.minimum))
+
+    @property
+    def verdict(self) -> str:
+        """The regime, unless a run that does not overshoot is not getting anywhere.
+
+        "crawling": at the last step's pace the distance still to go takes more
+        than 300 steps; "stuck": more than a million (a zero gradient away from
+        the minimum, as at a saddle point); "at the minimum": it started there
+        and stayed.
+        """
+        regime = self.regime
+        if regime != "converging":
+            return regime
+        d = self.distance
+        if d <= _THERE:
+            moved = np.any(self.path.points != self.path.points[0])
+            return "converging" if moved else "at the minimum"
+        pace = self.last_step / d
+        if pace < _STUCK:
+            return "stuck"
+        if pace < _CRAWLING:
+            return "crawling"
+        return "converging"
+
+    def _where(self) -> str:
+        """Which minimum L was taken at, for the surfaces that have several."""
+        if self.is_quadratic:
+            return ""
+        m = ", ".join(f"{v:.3g}" for v in self.minimum)
+        near = "start" if self.path.diverged else "end"
+        return f" at the minimum ({m}) nearest the {near}"
+
+    @property
     def message(self) -> str:
         p = self.path
-        head = (f"lr = {self.lr:.4g}, 2/L = {self.critical_lr:.4g} "
-                f"(lr L = {self.lr * self.curvature:.3g}): {self.regime}")
+        head = (f"lr = {self.lr:.4g}, 2/L = {self.critical_lr:.4g}{self._where()} "
+                f"(lr L = {self.lr * self.curvature:.4g}): {self.verdict}")
         if p.diverged:
             return f"{head}; diverged at step {p.diverged_at}"
         gap = p.losses[-1] - self.surface.min_value
-        return f"{head}; after {len(p.losses) - 1} steps loss - min = {gap:.3g}"
+        tail = f"{head}; after {len(p.losses) - 1} steps loss - min = {gap:.3g}"
+        if self.verdict in ("stuck", "crawling"):
+            tail += (f": the last step moved {self.last_step:.2g}, the minimum is "
+                     f"{self.distance:.2g} away")
+        return tail

@@ -354,6 +354,18 @@ class Ripples(Surface):
         lower = np.minimum(profile(crests[:-1]), profile(crests[1:]))
         return centres, np.diff(crests), lower - profile(centres)
 
+    def basin(self, w: np.ndarray) -> np.ndarray:
+        """Which basin each point lies in, counted per coordinate from the centre.
+
+        The coordinates do not interact, so a basin is a box between the crests
+        of `ridges_1d` in every coordinate. Inputs: w (..., D). Returns: (..., D)
+        integers, 0 between the two crests around 0, +-1 in the neighbouring
+        basins, and so on; all zeros is the global minimum's basin.
+        """
+        w = self._check(w)
+        crests = self.ridges_1d()
+        return np.searchsorted(crests, w) - len(crests) // 2
+
     def local_minima(self) -> np.ndarray:
         """(K, D) every minimum, global included, nearest the origin first."""
         m = self.minima_1d()

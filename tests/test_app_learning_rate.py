@@ -125,3 +125,103 @@ def test_every_surface_renders_without_errors():
         app.surface_dropdown.value = name
         assert app.errors.outputs == ()
         assert app.image.value[:4] == b"\x89PNG"
+
+
+# --------------------------------------------- the status line stays true
+def test_a_zero_gradient_away_from_a_minimum_is_stuck_not_converging():
+    m = LearningRateModel("saddle", start=(0.0, 0.0))
+    assert m.regime == "converging" and m.verdict == "stuck"  # the path can't tell
+    assert "stuck" in m.message
+    assert "the last step moved 0, the minimum is 1 away" in m.message
+
+
+@pytest.mark.parametrize("surface",
+                         ["quadratic 1-D", "Rosenbrock", "saddle", "Himmelblau"])
+def test_tiny_steps_far_from_the_minimum_are_crawling(surface):
+    m = LearningRateModel(surface, lr=1e-4)
+    assert m.verdict == "crawling" and "crawling" in m.message
+    assert 300 < m.distance / m.last_step < 1e6     # the words' definition
+
+
+def test_a_run_that_gets_there_is_not_called_crawling():
+    for surface, lr in [("quadratic 1-D", 0.5), ("Himmelblau", 0.01), ("Beale", 0.01)]:
+        m = LearningRateModel(surface, lr=lr, steps=300)
+        assert m.verdict == "converging", (surface, m.message)
+    assert LearningRateModel("quadratic 1-D", start=(0.0,)).verdict == "at the minimum"
+
+
+def test_lr_times_L_is_printed_with_four_digits_next_to_the_edge():
+    m = LearningRateModel("quadratic 1-D", lr=10**0.30)   # the slider's stop below 2
+    assert "lr L = 1.995" in m.message and m.verdict == "oscillating"
+
+
+def test_the_status_line_names_the_minimum_L_was_taken_at():
+    ends = LearningRateModel("Himmelblau", lr=0.01)            # settles at (3, 2)
+    assert "2/L = 0.02431 at the minimum (3, 2) nearest the end" in ends.message
+    L = np.linalg.eigvalsh(hessian(ends.surface, np.array([3.0, 2.0]))).max()
+    assert ends.critical_lr == pytest.approx(2 / L)
+    blew = LearningRateModel("Himmelblau", lr=0.1)             # diverges
+    near_start = blew.surface.minima[np.argmin(
+        np.linalg.norm(blew.surface.minima - blew.start, axis=1))]
+    np.testing.assert_allclose(blew.minimum, near_start)
+    assert blew.path.diverged and "nearest the start" in blew.message
+
+
+@pytest.mark.parametrize("surface", SURFACE_NAMES)
+def test_every_control_at_its_min_and_max_keeps_label_and_status_true(surface):
+    app = LearningRateApp()
+    app.surface_dropdown.value = surface
+    sliders = [app.lr_slider, app.x0_slider, app.y0_slider, app.steps_slider,
+               app.condition_slider]
+    for w in sliders:
+        if w.disabled:
+            continue
+        middle = w.value
+        for end in (w.min, w.max):
+            w.value = 10**end if "Log" in type(w).__name__ else end
+            m = app.model
+            assert app.errors.outputs == ()
+            assert m.message in app.status.value
+            assert app.regime_text.get_text().startswith(m.verdict)
+        w.value = middle
+
+
+@pytest.mark.parametrize("surface", SURFACE_NAMES)
+def test_the_label_does_not_cover_the_start(surface):
+    app = LearningRateApp()
+    app.surface_dropdown.value = surface
+    renderer = app.fig.canvas.get_renderer()
+    box = app.regime_text.get_window_extent(renderer)
+    x, y = app.start_marker.get_data()
+    px, py = app.ax_path.transData.transform((x[0], y[0]))
+    assert not box.contains(px, py)
+
+
+def _pixels(app):
+    import io
+
+    import PIL.Image
+    return np.asarray(PIL.Image.open(io.BytesIO(app.image.value)))
+
+
+def test_no_control_redraws_the_whole_figure_and_the_picture_is_the_same():
+    app = LearningRateApp()
+    full_draws = []
+    draw = app.fig.canvas.draw
+    app.fig.canvas.draw = lambda: (full_draws.append(1), draw())[1]
+    for change in [lambda: setattr(app.steps_slider, "value", 300),
+                   lambda: setattr(app.surface_dropdown, "value", "Rosenbrock"),
+                   lambda: setattr(app.x0_slider, "value", app.x0_slider.min),
+                   lambda: setattr(app.steps_slider, "value", 1),
+                   lambda: setattr(app.surface_dropdown, "value", "quadratic 2-D"),
+                   lambda: setattr(app.condition_slider, "value", 1000),
+                   lambda: setattr(app.surface_dropdown, "value", "quadratic 1-D"),
+                   lambda: setattr(app.x0_slider, "value", app.x0_slider.max)]:
+        change()
+        assert full_draws == [] and app.errors.outputs == ()
+        shown = _pixels(app)
+        app.fig.canvas.draw = draw
+        app.invalidate()
+        app.render()                                    # a full draw, for comparison
+        np.testing.assert_array_equal(shown, _pixels(app))
+        app.fig.canvas.draw = lambda: (full_draws.append(1), draw())[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Callable
 
@@ -17,22 +18,52 @@ __all__ = ["check_error_factor", "check_max_stable_lr", "check_cosine_lr"]
 
 def _values(fn: Callable, first: object, cases: list[tuple]) -> list[float]:
     """The learner's numbers on every case; `first` is its answer on cases[0]."""
+    return _answers(fn, first, cases)[0]
+
+
+def _answers(fn: Callable, first: object, cases: list[tuple]
+             ) -> tuple[list[float], float]:
+    """The learner's numbers on every case, and the relative tolerance they deserve.
+
+    A formula evaluated in float32 (np.float32 answers) is right to about 1e-7,
+    not 1e-9: the tolerance follows the coarsest float type that came back.
+    """
     who = name_of(fn)
-    return [number(first, who)] + [number(run(fn, *c), who) for c in cases[1:]]
+    raw = [first] + [run(fn, *c) for c in cases[1:]]
+    return [number(r, who) for r in raw], _tolerance(raw)
+
+
+def _tolerance(raw: list) -> float:
+    floats = [np.asarray(r).dtype for r in raw if isinstance(r, (np.floating, np.ndarray))]
+    eps = [float(np.finfo(t).eps) for t in floats if t.kind == "f"]
+    # 8 ulps of the coarsest float, at most 1e-5: float16 is too coarse to tell
+    # 2/L from 1.99/L, and would be told it is close but not within tolerance
+    return min(max([1e-9] + [8 * e for e in eps]), 1e-5)
 
 
 def _close(a: float, b: float, rtol: float = 1e-9) -> bool:
-    return bool(np.isclose(a, b, rtol=rtol, atol=1e-12))
+    # a float32 answer near 0 is off by about its ulp at 1, not at 0
+    atol = 1e-12 if rtol <= 1e-9 else rtol
+    return bool(np.isclose(a, b, rtol=rtol, atol=atol))
 
 
-def _same(vals: list[float], ref: Callable, cases: list[tuple]) -> bool:
-    """The learner's values agree with `ref` on every case."""
+def _same(vals: list[float], ref: Callable, cases: list[tuple],
+          rtol: float = 1e-9) -> bool:
+    """The learner's values agree with `ref` on every case (a case where `ref`
+    itself fails, dividing by zero, say, is a disagreement)."""
     with np.errstate(all="ignore"):
-        return all(_close(v, ref(*c)) for v, c in zip(vals, cases))
+        try:
+            return all(_close(v, ref(*c), rtol) for v, c in zip(vals, cases))
+        except (ArithmeticError, ValueError):
+            return False
 
 
 def _first_wrong(vals: list[float], want: list[float], rtol: float = 1e-9) -> int:
     return next(i for i, (v, w) in enumerate(zip(vals, want)) if not _close(v, w, rtol))
+
+
+def _precision_note(rtol: float) -> str:
+    return "" if rtol <= 1e-9 else " (to float32 precision)"
 
 
 # --------------------------------------------------------------- exercise 1
@@ -58,6 +89,14 @@ _FACTOR_MISTAKES = [
      lambda lr, L: -lr * L),
     ("the right size but the wrong sign: w_new = w - lr L w = (1 - lr L) w",
      lambda lr, L: lr * L - 1),
+    ("that is what the *loss* is multiplied by per step, (1 - lr L)^2, since f = "
+     "L/2 w^2; asked is the factor for w itself, 1 - lr L",
+     lambda lr, L: (1 - lr * L) ** 2),
+    ("the gradient of L/2 w^2 is L w, not L/2 w: the 2 from the square cancels "
+     "the 1/2, so the step is lr L w",
+     lambda lr, L: 1 - lr * L / 2),
+    ("L enters once: the gradient is L w, so the factor is 1 - lr L, not 1 - lr L^2",
+     lambda lr, L: 1 - lr * L**2),
 ]
 
 
@@ -67,18 +106,18 @@ def check_error_factor(error_factor: Callable[[float, float], float]) -> Feedbac
     got = call(error_factor, *_FACTOR_CASES[0])
     if got is NOT_ATTEMPTED:
         return not_attempted("error_factor(lr, L)")
-    vals = _values(error_factor, got, _FACTOR_CASES)
+    vals, rtol = _answers(error_factor, got, _FACTOR_CASES)
     ref = lambda lr, L: 1 - lr * L  # noqa: E731
     want = [ref(*c) for c in _FACTOR_CASES]
-    if _same(vals, ref, _FACTOR_CASES):
+    if _same(vals, ref, _FACTOR_CASES, rtol):
         return correct("w <- (1 - lr L) w: monotone below 1/L, oscillating up to 2/L, "
-                       "diverging above")
+                       "diverging above" + _precision_note(rtol))
     if hard_coded(vals, want, _close):
         return hard_coded_hint("error_factor", "lr and L")
     for message, mistake in _FACTOR_MISTAKES:
-        if _same(vals, mistake, _FACTOR_CASES):
+        if _same(vals, mistake, _FACTOR_CASES, rtol):
             return hint(message)
-    k = _first_wrong(vals, want)
+    k = _first_wrong(vals, want, rtol)
     lr, L = _FACTOR_CASES[k]
     g, w = show(vals[k], want[k], "g")
     return hint(f"error_factor({lr:g}, {L:g}) gives {g}; expected {w}. "
@@ -108,36 +147,60 @@ def check_max_stable_lr(max_stable_lr: Callable[[np.ndarray], float]) -> Feedbac
     got = call(max_stable_lr, As[0])
     if got is NOT_ATTEMPTED:
         return not_attempted("max_stable_lr(A)")
-    vals = _values(max_stable_lr, got, [(A,) for A in As])
+    vals, precision = _answers(max_stable_lr, got, [(A,) for A in As])
+    rtol = max(precision, 1e-6)  # eigenvalues by an iterative solver: 1e-6 is fair
     ev = [np.linalg.eigvalsh(A) for A in As]
     want = [2 / e[-1] for e in ev]
-    if np.allclose(vals, want, rtol=1e-6):
+
+    def same(mistake: list[float]) -> bool:
+        return bool(np.allclose(vals, mistake, rtol=rtol, atol=0.0))
+
+    if same(want):
         return correct(f"2 / lambda_max = {want[0]:.4g} for the first bowl: the "
-                       "steepest direction sets the limit")
+                       "steepest direction sets the limit" + _precision_note(precision))
     if hard_coded(vals, want, lambda a, b: _close(a, b, 1e-6)):
         return hard_coded_hint("max_stable_lr", "A, through its eigenvalues")
-    if np.allclose(vals, [2 / e[0] for e in ev], rtol=1e-6):
+    if same([2 / e[0] for e in ev]):
         return hint("you used the smallest curvature: every direction must be stable, "
                     "and the steepest one breaks first, so use the largest eigenvalue")
-    if np.allclose(vals, [1 / e[-1] for e in ev], rtol=1e-6):
+    if same([1 / e[-1] for e in ev]):
         return hint("1 / lambda_max is where oscillation starts; divergence starts "
                     "at twice that, where 1 - lr * lambda = -1")
-    if np.allclose(vals, [2 / np.max(np.diag(A)) for A in As], rtol=1e-6):
+    if same([1 / e[0] for e in ev]):
+        return hint("two slips: 1 / lambda is where oscillation starts (divergence "
+                    "starts at 2 / lambda), and the smallest eigenvalue is the flat "
+                    "direction, which breaks last: use 2 / the largest eigenvalue")
+    if same([2 / np.max(np.diag(A)) for A in As]) or same([2 / A[0, 0] for A in As]):
         return hint("the diagonal entries are the curvatures along the axes only; a "
                     "tilted bowl is steepest along an eigenvector: use "
                     "np.linalg.eigvalsh(A)")
-    if np.allclose(vals, [2 / np.trace(A) for A in As], rtol=1e-6):
+    if same([2 / np.linalg.det(A) for A in As]):
+        return hint("det(A) is the product of the two curvatures, not the largest "
+                    "one: use np.linalg.eigvalsh(A).max()")
+    if any(same([2 / f(A) for A in As]) for f in (
+            lambda A: np.abs(A).sum(axis=1).max(), lambda A: A.sum(axis=1).max(),
+            lambda A: np.abs(A).sum())):
+        return hint("a sum of entries is not an eigenvalue: the largest row sum of "
+                    "|A| only bounds lambda_max from above, so 2 / it is safe but "
+                    "smaller than the limit, which is 2 / lambda_max exactly")
+    if same([2 / np.trace(A) for A in As]):
         return hint("the trace adds both curvatures; the limit comes from the largest "
                     "eigenvalue alone")
-    if np.allclose(vals, [2 / np.linalg.norm(A) for A in As], rtol=1e-6):
+    if same([2 / np.linalg.norm(A) for A in As]):
         return hint("np.linalg.norm(A) is the Frobenius norm, the root of the squared "
                     "eigenvalues' sum; the limit needs the largest eigenvalue alone: "
                     "np.linalg.eigvalsh(A).max()")
-    if np.allclose(vals, [e[-1] for e in ev], rtol=1e-6):
+    if same([e[-1] for e in ev]):
         return hint("that is L, the largest curvature itself; the largest stable lr is "
                     "2 / L")
-    if np.allclose(vals, [2 * e[-1] for e in ev], rtol=1e-6):
+    if same([2 * e[-1] for e in ev]):
         return hint("2 / L, not 2 * L: a steeper bowl allows a smaller step")
+    ratio = np.asarray(vals) / np.asarray(want)
+    if np.all(np.isfinite(ratio)) and np.ptp(ratio) < 1e-6 and 0.5 < ratio[0] < 1:
+        return hint(f"your answers are {ratio[0]:.4g} times 2 / lambda_max on every "
+                    "bowl: a safety margin. Asked is the limit itself: at exactly "
+                    "2 / lambda_max the error bounces without growing, so that is "
+                    "the largest lr that does not diverge")
     k = _first_wrong(vals, want, 1e-6)
     which = "the first bowl" if k == 0 else f"bowl {k + 1} (eigenvalues {ev[k][::-1]})"
     g, w = show(vals[k], want[k], ".4g")
@@ -173,7 +236,39 @@ _COS_MISTAKES = [
     ("that is a straight line from base_lr to eta_min; the cosine schedule follows "
      "(1 + cos(pi t / T_max)) / 2, slow at both ends",
      lambda t, b, T, e: e + (b - e) * (1 - t / T)),
+    ("the height of the cosine is base_lr - eta_min: with base_lr * (...) plus "
+     "eta_min the schedule starts at base_lr + eta_min instead of base_lr",
+     lambda t, b, T, e: e + b * (1 + math.cos(math.pi * t / T)) / 2),
+    ("1 + cos(pi t / T_max) runs from 2 to 0: halve it, or the schedule starts at "
+     "twice base_lr",
+     lambda t, b, T, e: e + (b - e) * (1 + math.cos(math.pi * t / T))),
+    ("the angle should be pi * t / T_max: you have it for t - 1 (off by one step; "
+     "at t = 0 the lr is base_lr)",
+     lambda t, b, T, e: e + (b - e) * (1 + math.cos(math.pi * (t - 1) / T)) / 2),
+    ("divide by T_max, not T_max - 1: the angle pi * t / T_max reaches pi, and the "
+     "lr eta_min, exactly at t = T_max",
+     lambda t, b, T, e: e + (b - e) * (1 + math.cos(math.pi * t / (T - 1))) / 2),
 ]
+_COS_ARGS = ("t", "base_lr", "T_max", "eta_min")
+
+
+def _argument_order(vals: list[float], rtol: float) -> tuple[str, ...] | None:
+    """The order the learner's function takes its arguments in, if it is the right
+    formula with its parameters in another order; else None."""
+    for perm in itertools.permutations(range(4)):
+        if perm == (0, 1, 2, 3):
+            continue
+        # the learner's parameter i receives the check's argument i but uses it
+        # as the quantity perm[i]
+        def ref(*c, perm=perm):
+            named = [0.0] * 4
+            for i, p in enumerate(perm):
+                named[p] = c[i]
+            return _cos_ref(*named)
+
+        if _same(vals, ref, _COS_CASES, rtol):
+            return tuple(_COS_ARGS[p] for p in perm)
+    return None
 
 
 @hints_on_error(should="return a number, the lr at step t")
@@ -182,9 +277,9 @@ def check_cosine_lr(cosine_lr: Callable[[int, float, int, float], float]) -> Fee
     got = call(cosine_lr, *_COS_CASES[0])
     if got is NOT_ATTEMPTED:
         return not_attempted("cosine_lr(t, base_lr, T_max, eta_min)")
-    vals = _values(cosine_lr, got, _COS_CASES)
+    vals, rtol = _answers(cosine_lr, got, _COS_CASES)
     want = [_cos_ref(*c) for c in _COS_CASES]
-    if _same(vals, _cos_ref, _COS_CASES):
+    if _same(vals, _cos_ref, _COS_CASES, rtol):
         from ..layers import Parameter
         from ..optim import SGD, CosineAnnealingLR
 
@@ -194,16 +289,21 @@ def check_cosine_lr(cosine_lr: Callable[[int, float, int, float], float]) -> Fee
         mine = _values(cosine_lr, run(cosine_lr, *steps[0]), steps)
         if np.allclose(mine, seq):
             return correct("the same sequence as optim.CosineAnnealingLR (and "
-                           "PyTorch's)")
+                           "PyTorch's)" + _precision_note(rtol))
         k = _first_wrong(mine, list(seq), 1e-5)
         vals, want, cases = mine, list(seq), steps
     else:
         if hard_coded(vals, want, _close):
             return hard_coded_hint("cosine_lr", "t, base_lr, T_max and eta_min")
         for message, mistake in _COS_MISTAKES:
-            if _same(vals, mistake, _COS_CASES):
+            if _same(vals, mistake, _COS_CASES, rtol):
                 return hint(message)
-        k, cases = _first_wrong(vals, want), _COS_CASES
+        order = _argument_order(vals, rtol)
+        if order is not None:
+            return hint(f"your function reads its arguments as ({', '.join(order)}); "
+                        "the check calls cosine_lr(t, base_lr, T_max, eta_min), in "
+                        "that order: put the parameters in that order")
+        k, cases = _first_wrong(vals, want, rtol), _COS_CASES
     t, b, T, e = cases[k]
     g, w = show(vals[k], want[k], ".4g")
     return hint(f"cosine_lr({t}, {b}, {T}, {e}) gives {g}, expected {w}: lr = eta_min "
