@@ -122,3 +122,23 @@ def test_a_diverging_run_is_marked_bad_before_the_cutoff():
     assert GOOD in app.status.value
     app.x_slider.value, app.lr_slider.value = 1.0, 1.0   # r = -1: a 2-cycle
     assert app.model.regime == "oscillates forever" and WARN in app.status.value
+
+
+def test_axes_seen_before_reuse_their_background_and_match_a_full_redraw():
+    import io
+
+    import PIL.Image
+
+    def pixels(app):
+        return np.asarray(PIL.Image.open(io.BytesIO(app.image.value))).astype(int)
+
+    app = SingleWeightApp()
+    for _ in range(3):                     # run / reset toggles between two x-ranges
+        app.run_button.click()
+        app.reset_button.click()
+    app.run_button.click()
+    assert app._background is not None and len(app._backgrounds) >= 2
+    cached = pixels(app)
+    app.invalidate()
+    app.redraw()                           # the same state, drawn from scratch
+    assert np.array_equal(cached, pixels(app))

@@ -105,6 +105,7 @@ class SingleWeightApp(AppView):
         self.animate(self.parabola, self.minimum, self.tangent, self.path,
                      self.current, self.curve)
         self._limits = None
+        self._backgrounds: dict = {}  # limits -> cached background, a few kept
         # few ticks: tick labels are most of a redraw's cost
         ax2.yaxis.set_minor_locator(NullLocator())
         for a in (ax, ax2):
@@ -146,7 +147,10 @@ class SingleWeightApp(AppView):
             self.ax_curve.yaxis.set_major_locator(
                 FixedLocator(10.0 ** np.arange(-16, math.log10(ceiling) + 1, 4))
             )
+            # axes seen before reuse their background: run / reset toggles
+            # between a few sets of limits, and redrawing the axes is the cost
             self.invalidate()
+            self._background = self._backgrounds.get(limits)
 
         # the verdict follows the regime, not only the cut-off: a diverging run is
         # marked as such from its first step
@@ -154,3 +158,7 @@ class SingleWeightApp(AppView):
                   else WARN if m.regime in ("oscillates forever", "stuck") else GOOD)
         self.status.value = status_html(m.message, colour)
         self.render()
+        if self._background is not None and limits not in self._backgrounds:
+            if len(self._backgrounds) >= 8:
+                self._backgrounds.pop(next(iter(self._backgrounds)))
+            self._backgrounds[limits] = self._background
