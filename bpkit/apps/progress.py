@@ -1,8 +1,7 @@
-"""A progress bar for training loops: a widget in Jupyter, silent elsewhere."""
+"""A progress bar for training loops: a widget in Jupyter and Voila, text elsewhere."""
 
 from __future__ import annotations
 
-import sys
 from typing import Iterable, Iterator, TypeVar
 
 from .threads import one_blas_thread
@@ -12,41 +11,17 @@ T = TypeVar("T")
 __all__ = ["progress"]
 
 
-def _in_notebook() -> bool:
-    ip = sys.modules.get("IPython")
-    if ip is None:
-        return False
-    shell = ip.get_ipython()
-    return shell is not None and "ZMQ" in type(shell).__name__
-
-
 def progress(iterable: Iterable[T], total: int | None = None, desc: str = "") -> Iterator[T]:
-    """Yield from `iterable`, showing an `IntProgress` bar when run in a notebook.
+    """Yield from `iterable` behind a tqdm bar.
 
-    The loop body runs on one BLAS thread (`threads.one_blas_thread`): training
-    loops multiply small matrices, which one thread does faster. ipywidgets is
-    imported only here, and only in a notebook kernel.
+    `tqdm.auto` picks the bar: a widget in a Jupyter kernel (JupyterLab, Voila),
+    text on stderr anywhere else (a script, a CI log). `total` defaults to
+    `len(iterable)`; a loop left early leaves its widget bar red. The loop body
+    runs on one BLAS thread (`threads.one_blas_thread`): training loops multiply
+    small matrices, which one thread does faster.
     """
-    with one_blas_thread():
-        yield from _progress(iterable, total, desc)
+    # imported on first use: importing an app module stays light
+    from tqdm.auto import tqdm
 
-
-def _progress(iterable: Iterable[T], total: int | None, desc: str) -> Iterator[T]:
-    if total is None and hasattr(iterable, "__len__"):
-        total = len(iterable)  # type: ignore[arg-type]
-    if not _in_notebook() or not total:
-        yield from iterable
-        return
-    import ipywidgets as widgets
-    from IPython.display import display
-
-    bar = widgets.IntProgress(min=0, max=total, description=desc)
-    label = widgets.Label(f"0/{total}")
-    display(widgets.HBox([bar, label]))
-    every = max(1, total // 100)
-    for i, item in enumerate(iterable, 1):
-        yield item
-        if i % every == 0 or i == total:
-            bar.value = i
-            label.value = f"{i}/{total}"
-    bar.bar_style = "success"
+    with one_blas_thread(), tqdm(iterable, total=total, desc=desc) as bar:
+        yield from bar
