@@ -4,7 +4,8 @@
 activation, initialisation, batch norm, residual connections) on a fixed batch,
 runs one forward and backward pass through `bpkit.diagnostics.gradient_flow`,
 and keeps, per hidden layer, the gradient norms, the activations' spread and
-their histograms. Its plots are in `bpkit.viz.gradient_flow`.
+their histograms; `message` and `verdict` sum it up for the app's status line.
+Its plots are in `bpkit.viz.gradient_flow`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from ._validate import integer, number
 from .blocks import ACTIVATIONS, INITS, deep_mlp
 from .diagnostics import FlowReport, gradient_flow
 
-__all__ = ["GradientFlowModel", "SETTINGS", "SIGMOID_FACTOR"]
+__all__ = ["GradientFlowModel", "SETTINGS", "SIGMOID_FACTOR", "RATIO_RANGE",
+           "SATURATED_WARN"]
 
 _HIDDEN_KINDS = ("Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Residual")
 SETTINGS = ("depth", "width", "activation", "init", "batchnorm", "residual", "batch",
             "classes", "lr", "seed", "bins")
 SIGMOID_FACTOR = 0.25  # max of sigmoid'(z) = s (1 - s), at z = 0
+RATIO_RANGE = (1e-2, 1e2)  # first / last gradient outside it: vanishing or exploding
+SATURATED_WARN = 0.1  # sigmoid or tanh outputs saturated at least this often: a warning
 
 
 class GradientFlowModel:
@@ -28,9 +32,12 @@ class GradientFlowModel:
 
     The input batch x (N, width) and the gradient g (N, classes) sent back from
     the output are fixed by `seed`, as are the weights; so the same settings
-    always give the same picture. The default batch of 64 keeps each matmul of a
-    width-64 net below the size where OpenBLAS starts threads, whose start-up
-    costs more than the product itself (and far more on a busy machine).
+    give the same picture, to the last digit on the same number of BLAS threads
+    (the app measures on one: several threads may round a large product
+    differently, which shows in an exploding net's digits). The default batch
+    of 64 keeps each matmul of a width-64 net below the size where OpenBLAS
+    starts threads, whose start-up costs more than the product itself (and far
+    more on a busy machine).
     After `update()`, arrays indexed by hidden layer l = 1..depth hold what
     the plots show.
     """
@@ -115,8 +122,10 @@ class GradientFlowModel:
         self.act_std = np.array([s.std for s in hidden])
         self.saturated = np.array([s.saturated for s in hidden])
         self.dead = np.array([s.dead for s in hidden])
-        # the sigmoid's derivative alone shrinks a gradient by >= 4x per layer
-        self.bound = self.grad_h[-1] * SIGMOID_FACTOR ** (self.depth - self.layers)
+        # the sigmoid's slope alone: at least 4x per layer. Not a bound on the
+        # measured norm, which the weights' own (random, near 1) factor moves too
+        steps = self.depth - self.layers  # layers between l and the last
+        self.sigmoid_only = self.grad_h[-1] * SIGMOID_FACTOR**steps
         outs = [r.outputs[s.index] for s in hidden]
         rms = np.sqrt(self.act_mean**2 + self.act_std**2) if self.normalised else None
         self.hist, self.edges = _histograms(outs, rms, self.value_range, self.bins)
@@ -138,12 +147,48 @@ class GradientFlowModel:
         return float(self.grad_h[0] / self.grad_h[-1])
 
     @property
+    def dead_layer(self) -> int | None:
+        """The layer nearest the output whose units are all off for every input.
+
+        A ReLU layer like that passes no gradient at all: dL/dh is exactly 0 in
+        every layer below it. None if there is none, or if the net is residual
+        (the skip path carries the gradient past it) or not ReLU.
+        """
+        if self.residual or self.activation != "relu":
+            return None
+        dead = np.flatnonzero(self.dead == 1.0)
+        return int(dead[-1]) + 1 if dead.size else None
+
+    @property
+    def verdict(self) -> str:
+        """The status mark: "bad" (the gradient vanishes, explodes or stops),
+        "warn" (it flows, but many sigmoid or tanh outputs are saturated), "good"."""
+        lo, hi = RATIO_RANGE
+        if self.dead_layer is not None or not lo <= self.ratio <= hi:
+            return "bad"
+        squashing = self.activation in ("sigmoid", "tanh") and not self.residual
+        if squashing and np.mean(self.saturated) >= SATURATED_WARN:
+            return "warn"
+        return "good"
+
+    @property
     def message(self) -> str:
         parts = [f"first / last layer gradient: {self.ratio:.2e}"]
+        k = self.dead_layer
+        if k is not None:
+            below = " and every layer below" if k > 1 else ""
+            parts.append(f"every unit of layer {k} dead: its weights{below} get a "
+                         "gradient of exactly 0")
         if not self.residual:
-            flat = "saturated" if self.activation in ("sigmoid", "tanh") else "zero"
-            parts.append(f"{100 * np.mean(self.saturated):.0f}% of activations {flat}")
-            parts.append(f"{100 * np.mean(self.dead):.0f}% of units dead")
+            share = f"{100 * np.mean(self.saturated):.0f}% of activations"
+            if self.activation in ("sigmoid", "tanh"):
+                parts.append(f"{share} saturated")
+            elif self.activation == "relu":
+                parts.append(f"{share} zero")
+            else:  # leaky ReLU: its negative side has slope 0.01, so no unit is dead
+                parts.append(f"{share} negative (slope 0.01, never dead)")
+            if self.activation != "leaky_relu":
+                parts.append(f"{100 * np.mean(self.dead):.0f}% of units dead")
         parts.append(
             f"update / weight at lr {self.lr:g}: "
             f"{np.nanmin(self.update_ratio):.1e} .. {np.nanmax(self.update_ratio):.1e}"

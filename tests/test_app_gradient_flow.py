@@ -6,9 +6,11 @@ import numpy as np
 import PIL.Image
 import pytest
 
+from bpkit.apps.base import BAD, GOOD, WARN
 from bpkit.apps.gradient_flow import GradientFlowApp
+from bpkit.apps.threads import one_blas_thread
 from bpkit.gradient_flow import GradientFlowModel
-from bpkit.viz.gradient_flow import plot_gradient_norms
+from bpkit.viz.gradient_flow import SIGMOID_ONLY_LABEL, plot_gradient_norms
 
 
 def test_model_sigmoid_xavier_vanishes_near_the_quarter_per_layer_factor():
@@ -21,10 +23,22 @@ def test_model_sigmoid_xavier_vanishes_near_the_quarter_per_layer_factor():
     assert m.ratio < 1e-10
 
 
-def test_model_bound_is_a_quarter_per_layer_anchored_at_the_last_layer():
+def test_model_sigmoid_only_line_is_a_quarter_per_layer_anchored_at_the_last_layer():
     m = GradientFlowModel(depth=6)
-    assert m.bound[-1] == m.grad_h[-1]
-    np.testing.assert_allclose(m.bound[:-1] / m.bound[1:], 0.25)
+    assert m.sigmoid_only[-1] == m.grad_h[-1]
+    np.testing.assert_allclose(m.sigmoid_only[:-1] / m.sigmoid_only[1:], 0.25)
+
+
+@pytest.mark.parametrize("depth, below, above", [
+    (44, (14, 15.5), False), (49, (15, 16.5), False),  # "up to about 16 times below"
+    (10, (1.4, 1.7), True), (47, (9, 10.5), True),     # "at a few depths a little above"
+])
+def test_model_sigmoid_only_line_is_no_bound_the_weights_move_the_curve(depth, below,
+                                                                      above):
+    m = GradientFlowModel(depth=depth, activation="sigmoid", init="xavier", bins=1)
+    over = m.grad_h / m.sigmoid_only
+    assert below[0] < 1 / over.min() < below[1]
+    assert (over.max() > 1) == above and over.max() < 1.02
 
 
 @pytest.mark.parametrize(
@@ -114,7 +128,9 @@ def test_view_sliders_rebuild_the_network_and_the_plotted_data():
 def test_view_bound_is_shown_for_sigmoid_only_and_status_reports_the_ratio():
     app = GradientFlowApp(GradientFlowModel(depth=12, activation="sigmoid", init="xavier"))
     assert app.bound_line.get_visible()
-    np.testing.assert_array_equal(app.bound_line.get_ydata(), app.model.bound)
+    assert SIGMOID_ONLY_LABEL in app.bound_line.get_label()
+    assert "≤" not in app.bound_line.get_label()  # it is not a bound
+    np.testing.assert_array_equal(app.bound_line.get_ydata(), app.model.sigmoid_only)
     assert f"{app.model.ratio:.2e}" in app.status.value
     app.activation_dropdown.value = "relu"
     assert app.model.activation == "relu" and not app.bound_line.get_visible()
@@ -196,7 +212,87 @@ def test_static_plot_helper_draws_the_measured_norms_and_the_bound():
 
     ax = Figure().subplots()
     m = GradientFlowModel(depth=8)
-    line = plot_gradient_norms(ax, m, "sigmoid", bound=True)
+    line = plot_gradient_norms(ax, m, "sigmoid", sigmoid_only=True)
     np.testing.assert_array_equal(line.get_ydata(), m.grad_h)
     assert len(ax.lines) == 2
-    np.testing.assert_array_equal(ax.lines[1].get_ydata(), m.bound)
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), m.sigmoid_only)
+    assert SIGMOID_ONLY_LABEL in ax.lines[1].get_label()
+
+
+# ------------------------------------------------------------ the status line
+def test_status_for_leaky_relu_says_negative_and_never_dead():
+    m = GradientFlowModel(depth=20, activation="leaky_relu", init="he")
+    leaky = m.report.select("LeakyReLU")
+    out = np.concatenate([m.report.outputs[s.index] for s in leaky])
+    assert not np.any(out == 0)  # no output is zero: "zero" would be false
+    share = f"{100 * np.mean(out < 0):.0f}% of activations negative"
+    assert share in m.message and "never dead" in m.message
+    assert "units dead" not in m.message
+    assert m.verdict == "good"
+
+
+@pytest.mark.parametrize("init", ["he", "xavier", "normal_1", "normal_0.01"])
+def test_status_names_the_all_dead_layer_below_which_the_gradient_is_exactly_0(init):
+    m = GradientFlowModel(depth=20, width=4, activation="relu", init=init)
+    assert m.dead_layer == 20
+    assert np.all(m.grad_h[:-1] == 0) and m.grad_h[-1] > 0 and m.ratio == 0
+    assert np.all(m.grad_w == 0)  # "its weights and every layer below": all zero
+    assert "every unit of layer 20 dead" in m.message and "exactly 0" in m.message
+    assert m.verdict == "bad"
+
+
+def test_status_without_a_dead_layer_says_nothing_of_one():
+    for kw in (dict(activation="relu", init="he"), dict(activation="relu", init="he",
+                                                        width=4, residual=True)):
+        m = GradientFlowModel(depth=20, **kw)
+        assert m.dead_layer is None and "every unit of layer" not in m.message
+        assert np.all(m.grad_h > 0)
+
+
+def test_verdict_warns_when_sigmoid_outputs_saturate_though_the_ratio_is_fine():
+    m = GradientFlowModel(depth=50, activation="sigmoid", init="normal_1")
+    assert 1e-2 <= m.ratio <= 1e2 and np.mean(m.saturated) > 0.3
+    assert m.verdict == "warn"
+    app = GradientFlowApp(m)
+    assert WARN in app.status.value and "saturated" in app.status.value
+    app.init_dropdown.value = "xavier"  # vanishing: bad
+    assert BAD in app.status.value
+    app.activation_dropdown.value = "relu"
+    app.init_dropdown.value = "he"
+    assert GOOD in app.status.value and app.model.verdict == "good"
+
+
+def test_status_digits_come_back_with_the_settings_whatever_the_blas_threads():
+    # width 252: a product several BLAS threads round differently (tanh, N(0, 1))
+    m = GradientFlowModel(depth=50, width=252, activation="tanh", init="normal_1")
+    app = GradientFlowApp(m)  # built on the caller's threads, measured on one
+    first = app.status.value
+    app.width_slider.value = 256
+    app.width_slider.value = 252
+    assert app.status.value == first
+    with one_blas_thread():
+        assert GradientFlowModel(depth=50, width=252, activation="tanh",
+                                 init="normal_1").message in first
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu"])
+def test_every_control_at_its_min_and_max_works_and_the_status_stays_true(activation):
+    app = GradientFlowApp(GradientFlowModel(depth=3, activation=activation))
+    for depth in (app.depth_slider.min, app.depth_slider.max):
+        for width in (app.width_slider.min, app.width_slider.max):
+            for bn, res in ((False, False), (True, False), (False, True)):
+                app.depth_slider.value, app.width_slider.value = depth, width
+                app.batchnorm_checkbox.value, app.residual_checkbox.value = bn, res
+                m = app.model
+                assert (m.depth, m.width, m.batchnorm, m.residual) == (depth, width, bn,
+                                                                      res)
+                assert not app.errors.outputs
+                assert m.message in app.status.value
+                assert f"{m.ratio:.2e}" in m.message
+                k = m.dead_layer
+                if k is not None:
+                    assert np.all(m.grad_h[:k - 1] == 0) and np.all(m.grad_w[:k] == 0)
+                else:
+                    assert np.all(m.grad_h > 0)
+    app.resample_button.click()
+    assert app.model.seed == 1 and not app.errors.outputs

@@ -31,12 +31,28 @@ def test_gradient_ratio_accepts_a_quarter_w_to_the_depth():
         (lambda d, w: (0.25 * w) ** (d - 1), "one factor short"),
         (lambda d, w: (4 / w) ** d, "upside down"),
         (lambda d, w: 0.25 * w * d, "not add"),
-        (lambda d, w: 0.1, "gradient_flow measures"),
+        (lambda d, w: -((0.25 * w) ** d), "sign is off"),
+        (lambda d, w: (w / 4) ** (d + 1), "one factor too many"),
+        (lambda d, w: 0.25**d * w, "weight counts once per layer"),
+        (lambda d, w: w**d / 4, "slope counts once per layer"),
+        (lambda d, w: 0.5 * (0.25 * w) ** d, "gradient_flow measures"),
     ],
 )
 def test_gradient_ratio_mistakes_get_their_hints(wrong, words):
     fb = check_gradient_ratio(wrong)
     assert fb.status == "hint" and words in fb.message, fb
+
+
+@pytest.mark.parametrize("printed", [9.537e-07, 9.5367e-07, 0.25**10])
+def test_gradient_ratio_a_number_copied_from_a_printout_is_called_hard_coded(printed):
+    fb = check_gradient_ratio(lambda d, w: printed)
+    assert fb.status == "hint" and "hard-coded" in fb.message, fb
+
+
+def test_gradient_ratio_a_wrong_constant_is_told_the_ratio_depends_on_depth_and_w():
+    fb = check_gradient_ratio(lambda d, w: 1e-6)
+    assert fb.status == "hint" and "at every depth and w" in fb.message, fb
+    assert "hard-coded" not in fb.message
 
 
 def test_gradient_ratio_not_attempted_and_non_numbers():
@@ -56,7 +72,7 @@ def test_tanh_init_accepts_xavier_with_the_measured_numbers():
 
 @pytest.mark.parametrize(
     "choice,words",
-    [("normal_1", "flat tails"), ("normal_0.01", "dies out"), ("he", "sqrt(2)"),
+    [("normal_1", "flat tails"), ("normal_0.01", "on the way back"), ("he", "sqrt(2)"),
      ("kaiming", "return one of")],
 )
 def test_tanh_init_wrong_choices_get_measured_hints(choice, words):
@@ -94,13 +110,30 @@ def test_residual_backward_accepts_dout_plus_inner():
         (lambda dout, inner: dout, "skip path alone"),
         (lambda dout, inner: dout * inner(dout), "do not multiply"),
         (lambda dout, inner: 2 * dout, "twice"),
-        (lambda dout, inner: dout - inner(dout), "sum the gradient"),
+        (lambda dout, inner: dout - inner(dout), "a minus sign"),
+        (lambda dout, inner: inner(dout) - dout, "a minus sign"),
+        (lambda dout, inner: (dout, inner(dout)), "add them"),
+        (lambda dout, inner: np.stack([inner(dout), dout]), "add them"),
+        (lambda dout, inner: dout + 0.5 * inner(dout), "sum the gradient"),
         (lambda dout, inner: dout.sum(axis=0), "x's shape"),
     ],
 )
 def test_residual_backward_mistakes_get_their_hints(wrong, words):
     fb = check_residual_backward(wrong)
     assert fb.status == "hint" and words in fb.message, fb
+
+
+@pytest.mark.parametrize("decimals", [4, 8, None])
+def test_residual_backward_a_copied_or_rounded_array_is_called_hard_coded(decimals):
+    printed = {}
+
+    def first(dout, inner):  # the right answer for the first dout, kept
+        printed.setdefault("a", dout + inner(dout))
+        a = printed["a"]
+        return a if decimals is None else np.round(a, decimals)
+
+    fb = check_residual_backward(first)
+    assert fb.status == "hint" and "hard-coded" in fb.message, fb
 
 
 def test_residual_backward_not_attempted():

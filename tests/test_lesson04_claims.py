@@ -18,7 +18,7 @@ import pytest
 
 from bpkit.blocks import deep_mlp
 from bpkit.diagnostics import gradient_flow
-from bpkit.exercises.lesson04 import _measured_ratio
+from bpkit.exercises.lesson04 import _measured_ratio, measure_tanh_init
 from bpkit.gradient_flow import GradientFlowModel
 from bpkit.layers import Linear, Sequential
 
@@ -37,7 +37,9 @@ def notebook() -> dict:
     """Notebook 04's imports, spirals data and training code (`build`, `fit`), run."""
     cells = json.loads(NOTEBOOK.read_text())["cells"]
     ns: dict = {}
-    for marker in ("import functools", "X, y = make_spirals(300", "def fit("):
+    for marker in ("import functools", "def flow(activation, init",
+                   'relu_bn = flow("relu", "he", batchnorm=True)',
+                   "X, y = make_spirals(300", "def fit("):
         exec(_code_cell(cells, marker), ns)
     ns["X_exact"] = ns["X"]
     return ns
@@ -126,6 +128,82 @@ def test_exercise_2_hint_normal_001_shrinks_the_signal_about_0_08_per_layer():
     h_std = _tanh_net_report("normal_0.01").column("std", ("Tanh",))
     per_layer = (h_std[-1] / h_std[0]) ** (1 / (len(h_std) - 1))
     assert per_layer == pytest.approx(0.01 * np.sqrt(64), rel=0.05)
+
+
+def test_exercise_2_hint_normal_001_shrinks_the_gradient_by_the_same_0_08_per_layer():
+    ratio = measure_tanh_init("normal_0.01")["ratio"]  # |dL/dh_1| / |dL/dh_50|
+    assert ratio ** (1 / 49) == pytest.approx(0.01 * np.sqrt(64), rel=0.05)
+
+
+_FACTOR_4 = {("relu", "he"), ("leaky_relu", "he")}  # exercise 4's answer at depth 50
+
+
+def _within_4(activation: str, init: str, seed: int) -> bool:
+    m = GradientFlowModel(depth=50, activation=activation, init=init, seed=seed, bins=1)
+    return 1 / 4 <= m.ratio <= 4
+
+
+def test_exercise_4_factor_4_is_met_by_relu_and_leaky_relu_with_he_only():
+    within = {(a, i) for a in ("sigmoid", "tanh", "relu", "leaky_relu")
+              for i in ("normal_1", "normal_0.01", "xavier", "he") if _within_4(a, i, 0)}
+    assert within == _FACTOR_4
+
+
+@pytest.mark.parametrize("seed", range(1, 8))
+def test_exercise_4_answer_holds_for_the_first_new_weights_presses(seed):
+    # the four closest to the line: tanh + Xavier (0.11..0.2), tanh + He (9.4..11)
+    for pair in (("relu", "he"), ("leaky_relu", "he"), ("tanh", "xavier"),
+                 ("tanh", "he")):
+        assert _within_4(*pair, seed) == (pair in _FACTOR_4), (pair, seed)
+
+
+def test_exercise_2_he_and_the_app_agree_on_the_side_of_exercise_4s_line():
+    # the check measures tanh + He on its own draw; the app on seed 0: both above 4
+    assert measure_tanh_init("he")["ratio"] > 4 and not _within_4("tanh", "he", 0)
+
+
+def _notebook_namespace(*markers: str) -> dict:
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    ns: dict = {}
+    for marker in ("import functools",) + markers:
+        exec(_code_cell(cells, marker), ns)
+    return ns
+
+
+def test_section_2_update_ratio_cell_is_safe_to_rerun_and_its_batch_its_own():
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    ns = _notebook_namespace()
+    build = _code_cell(cells, "small = deep_mlp(16, 16, 3, 4")
+    check = _code_cell(cells, 'sig = small_report.column("grad_norm"')
+    for _ in range(3):  # and the shared rng drawn from in between: no change
+        ns["rng"].standard_normal(100)
+        exec(build, ns)
+        exec(check, ns)
+
+
+def test_section_2_first_over_last_update_ratio_is_about_a_billion_for_any_batch():
+    small = deep_mlp(16, 16, 3, 4, np.random.default_rng(0), activation="sigmoid",
+                     init="normal_0.01")
+    ratios, shrinks = [], []
+    for seed in range(60):
+        x = np.random.default_rng([9, seed]).standard_normal((32, 16))
+        r = gradient_flow(small, x, lr=0.1)
+        upd = r.column("update_ratio", ("Linear",))
+        sig = r.column("grad_norm", ("Sigmoid",))
+        ratios.append(upd[0] / upd[-1])
+        shrinks.append(sig[1:] / sig[:-1])
+    assert 3e-10 < min(ratios) and max(ratios) < 3e-9
+    shrinks = np.array(shrinks)  # (60, 3): the same factors whatever the batch
+    np.testing.assert_allclose(shrinks, np.broadcast_to(shrinks[0], shrinks.shape),
+                               rtol=0.01)
+
+
+def test_claim_4_clipping_cell_is_safe_to_rerun():
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    ns = _notebook_namespace("def flow(activation, init")
+    clip = _code_cell(cells, "clip_grad_norm_(params, max_norm=1.0)")
+    exec(clip, ns)
+    exec(clip, ns)  # the second run used to see gradients already clipped to norm 1
 
 
 @pytest.mark.parametrize("width", [64, 256])

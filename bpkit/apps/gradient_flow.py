@@ -2,8 +2,9 @@
 
 The view only. Every control reconfigures a `bpkit.gradient_flow.GradientFlowModel`
 and redraws, per hidden layer, the gradient norms on a log scale (with the
-sigmoid's 0.25-per-layer factor drawn over them), the activations' spread and
-their histograms.
+sigmoid's 0.25-per-layer factor alone drawn over them), the activations' spread
+and their histograms. The status line gives the model's `message`, marked by its
+`verdict`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from matplotlib.legend import Legend
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from ..gradient_flow import GradientFlowModel
-from ..viz.gradient_flow import ACTIVATION_LABELS, INIT_LABELS, decade_limits
-from .base import BAD, GOOD, AppView, status_html
+from ..viz.gradient_flow import (
+    ACTIVATION_LABELS, INIT_LABELS, SIGMOID_ONLY_LABEL, decade_limits,
+)
+from .base import BAD, GOOD, WARN, AppView, status_html
+from .threads import one_blas_thread
 
 __all__ = ["GradientFlowApp"]
 
@@ -36,10 +40,16 @@ class GradientFlowApp(AppView):
     """
 
     PIECES_KEPT = 16  # versions kept per piece (its drawn pixels, 10-90 kB each)
+    COLOURS = {"good": GOOD, "warn": WARN, "bad": BAD}  # the model's verdict
 
     def __init__(self, model: GradientFlowModel | None = None) -> None:
         super().__init__(figsize=(11.5, 3.6))
-        self.model = model or GradientFlowModel()
+        with one_blas_thread():  # as the handlers measure: the same digits after
+            if model is None:     # a control goes and comes back
+                model = GradientFlowModel()
+            else:
+                model.update()
+        self.model = model
         m = self.model
         style = {"description_width": "80px"}
         self.depth_slider = widgets.IntSlider(
@@ -101,8 +111,8 @@ class GradientFlowApp(AppView):
                                           label="‖dL/dh‖ activations")
         (self.grad_w_line,) = ax.semilogy([1], [1], "s-", ms=2.5, lw=1,
                                           color="tab:orange", label="‖dL/dW‖ weights")
-        (self.bound_line,) = ax.semilogy([1], [1], "k--", lw=1,
-                                         label="0.25^(L-l) × last: sigmoid' ≤ 1/4")
+        (self.bound_line,) = ax.semilogy(
+            [1], [1], "k--", lw=1, label=f"0.25^(L-l) × last: {SIGMOID_ONLY_LABEL}")
         ax.set_xlabel("hidden layer l (input side → output side)")
         # titles at a given y: else every draw measures the tick labels to place them
         ax.set_title("gradient norm per layer", y=1.0)
@@ -165,16 +175,17 @@ class GradientFlowApp(AppView):
         sigmoid = m.activation == "sigmoid"
         self.grad_h_line.set_data(m.layers, m.grad_h)
         self.grad_w_line.set_data(m.layers, m.grad_w)
-        self.bound_line.set_data(m.layers, m.bound)
+        self.bound_line.set_data(m.layers, m.sigmoid_only)
         self.bound_line.set_visible(sigmoid)
         self.std_line.set_data(m.layers, m.act_std)
         self.hist_image.set_data(m.hist)
         self.hist_image.set_extent((m.edges[0], m.edges[-1], 0.5, m.depth + 0.5))
 
-        # the bound sets the scale only for a plain sigmoid chain; with batch norm or
-        # a skip path the measured curve escapes it, and the bound dives off the axes
+        # the sigmoid's line sets the scale only for a plain sigmoid chain; with batch
+        # norm or a skip path the measured curve leaves it, and the line dives away
         plain = sigmoid and not (m.batchnorm or m.residual)
-        shown = np.concatenate([m.grad_h, m.grad_w] + ([m.bound] if plain else []))
+        line = [m.sigmoid_only] if plain else []
+        shown = np.concatenate([m.grad_h, m.grad_w] + line)
         frame = {
             "grad": self._frame_for("grad", shown),
             "std": self._frame_for("std", m.act_std),
@@ -190,8 +201,7 @@ class GradientFlowApp(AppView):
                 self.invalidate()
             else:
                 self._compose(frame)
-        colour = BAD if not 1e-2 <= m.ratio <= 1e2 else GOOD
-        self.status.value = status_html(m.message, colour)
+        self.status.value = status_html(m.message, self.COLOURS[m.verdict])
         self.render()
 
     def _set_axes(self, frame: dict) -> None:

@@ -8,12 +8,15 @@ import numpy as np
 
 from ..gradient_flow import GradientFlowModel
 
-__all__ = ["plot_gradient_norms", "decade_limits", "ACTIVATION_LABELS", "INIT_LABELS"]
+__all__ = ["plot_gradient_norms", "decade_limits", "ACTIVATION_LABELS", "INIT_LABELS",
+           "SIGMOID_ONLY_LABEL"]
 
 ACTIVATION_LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU",
                      "leaky_relu": "leaky ReLU"}
 INIT_LABELS = {"normal_1": "N(0, 1)", "normal_0.01": "N(0, 0.01²)", "xavier": "Xavier",
                "he": "He"}
+# the dashed 0.25^(L-l) line: the sigmoid's slope at best, the weights left out
+SIGMOID_ONLY_LABEL = "the sigmoid's factor alone"
 
 
 def decade_limits(values: np.ndarray) -> tuple[float, float]:
@@ -33,17 +36,18 @@ def decade_limits(values: np.ndarray) -> tuple[float, float]:
     return 10.0**lo, 10.0**hi
 
 
-def plot_gradient_norms(ax, model: GradientFlowModel, label: str, bound: bool = False,
-                        relative: bool = False, **kwargs):
+def plot_gradient_norms(ax, model: GradientFlowModel, label: str,
+                        sigmoid_only: bool = False, relative: bool = False, **kwargs):
     """Draw ||dL/dh_l|| against layer l on a log axis (for static figures).
 
     With `relative`, divide by the last hidden layer's norm (every curve ends at 1).
-    With `bound`, also draw the 0.25^(L - l) sigmoid factor anchored at the last layer.
+    With `sigmoid_only`, also draw 0.25^(L - l) anchored at the last layer: the
+    sigmoid's factor alone, without the weights' (a guide, not a bound).
     Returns the measured line.
     """
     scale = model.grad_h[-1] if relative else 1.0
     (line,) = ax.semilogy(model.layers, model.grad_h / scale, label=label, **kwargs)
-    if bound:
-        ax.semilogy(model.layers, model.bound / scale, "k--", lw=1,
-                    label="0.25^(L-l): sigmoid' ≤ 1/4 alone")
+    if sigmoid_only:
+        ax.semilogy(model.layers, model.sigmoid_only / scale, "k--", lw=1,
+                    label=f"0.25^(L-l): {SIGMOID_ONLY_LABEL}")
     return line
