@@ -14,6 +14,7 @@ from bpkit import Value
 from bpkit.apps.graph_stepper import GraphStepperApp
 from bpkit.example_graphs import EXAMPLES, random_expression
 from bpkit.graph_stepper import YOUR_EXPRESSION, GraphStepperModel, fmt, local_formula
+from bpkit.viz.graph import draw_graph_on
 from bpkit.viz.graph_stepper import (
     CURRENT_COLOUR,
     DONE_COLOUR,
@@ -271,6 +272,22 @@ def test_layered_rendering_matches_a_plain_full_draw():
     assert fast.shape == full.shape
     differ = np.abs(fast - full).max(axis=-1) > 40
     assert differ.mean() < 0.002
+
+
+def test_every_example_drawn_ahead_looks_as_drawn_afresh_on_every_visit():
+    app = GraphStepperApp()
+    tanh = "tanh neuron with 2 inputs"
+    for name in [MLP, REUSED, tanh, MLP, REUSED]:  # first visits, then revisits
+        app.example_dropdown.value = name
+        app.play.value = 3
+        fresh = Figure(figsize=app.fig.get_size_inches(), dpi=app.fig.dpi)
+        want = draw_graph_on(fresh.add_axes((0, 0, 1, 1)), app.model.root)
+        assert app.drawing.scale == want.scale  # the text is not squeezed
+        fast = png_array(app.image.value)
+        app.fig.canvas.draw()  # everything visible, drawn the ordinary way
+        full = np.asarray(app.fig.canvas.buffer_rgba())[..., :3].astype(int)
+        assert fast.shape == full.shape
+        assert np.abs(fast - full).max() <= 3  # rounding: each pixel blended alone
 
 
 def test_callback_errors_are_shown_in_the_app(monkeypatch):

@@ -148,7 +148,7 @@ def draw_graph_on(
             boxstyle="round,pad=0.04", fc=_node_colour(layout, i), ec="0.25", lw=lw,
             zorder=3,
         )
-        ax.add_patch(b)
+        ax.add_artist(b)  # add_patch would also grow data limits: fixed above
         boxes.append(b)
         dy = 0.155
         label_texts.append(ax.text(x, y + dy, node.label, ha="center", va="center",
@@ -170,20 +170,20 @@ def draw_graph_on(
         ob = FancyBboxPatch((ox - w / 2 + 0.05, oy - OP_H / 2 + 0.05), w - 0.1,
                             OP_H - 0.1, boxstyle="round,pad=0.05", fc=OP_COLOUR,
                             ec="0.4", lw=lw, zorder=3)
-        ax.add_patch(ob)
+        ax.add_artist(ob)
         op_boxes[i] = ob
         op_texts[i] = ax.text(ox, oy, op_text(node._op), ha="center", va="center",
                               fontsize=fs, zorder=4)
         x, y = layout.xy[i]
         a = FancyArrowPatch((ox + w / 2, oy), (x - BOX_W / 2, y), **arrow_kw)
-        ax.add_patch(a)
+        ax.add_artist(a)
         out_arrows[i] = a
 
     edge_arrows, edge_labels = {}, {}
     for (i, k), pts in layout.edges.items():
         codes = [Path.MOVETO] + [Path.LINETO] * (len(pts) - 1)
         a = FancyArrowPatch(path=Path(pts, codes), **arrow_kw)
-        ax.add_patch(a)
+        ax.add_artist(a)
         edge_arrows[(i, k)] = a
         # a label on the edge, near the input's box: what flows back along it
         lx, ly = _point_along(pts, 0.3)
