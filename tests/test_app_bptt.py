@@ -1,12 +1,16 @@
 """Lesson 07 apps: the models' numbers, and the views driven headlessly."""
 
+import io
+
 import numpy as np
+import PIL.Image
 import pytest
 from matplotlib.figure import Figure
 
 from bpkit.apps.bptt import GradientOverTimeApp, TruncationApp
+from bpkit.rnn import grad_vector, tbptt
 from bpkit.rnn.gradient_over_time import GradientOverTimeModel
-from bpkit.rnn.truncation_study import TruncationModel
+from bpkit.rnn.truncation_study import TruncationModel, truncated_grads
 from bpkit.viz.rnn import draw_unrolled_rnn
 
 
@@ -82,6 +86,19 @@ def test_truncation_with_k_equal_T_is_the_full_gradient(trunc):
     assert cos == pytest.approx(1.0) and ratio == pytest.approx(1.0) and err == 0.0
 
 
+@pytest.mark.parametrize("radius", [0.7, 1.3])
+def test_one_pass_truncated_gradients_equal_tbptt_for_every_k(radius):
+    m = TruncationModel(T=23, hidden=8, batch=4, radius=radius)
+    ks = [1, 2, 3, 5, 7, 22, 23, 40]  # windows that divide T, that do not, k > T
+    rows = truncated_grads(m.net, m.x, m.y, ks)
+    for k, row in zip(ks, rows):
+        m.net.zero_grad()
+        tbptt(m.net, m.x, m.y, k1=k)
+        want = grad_vector(m.net.cell.parameters())
+        np.testing.assert_allclose(row, want, rtol=1e-10, atol=1e-14 * abs(want).max())
+    assert not np.allclose(rows[0], rows[-1])  # k = 1 truncates, k > T does not
+
+
 def test_truncation_error_falls_as_k_grows(trunc):
     trunc.set_radius(1.0)
     err = trunc.error_curve
@@ -116,6 +133,27 @@ def test_truncation_view_k_slider_moves_the_markers():
     app.radius_slider.value = 1.3
     assert m.radius == 1.3
     assert not np.allclose(app.cos_line.get_ydata(), before)
+    assert app.errors.outputs == ()
+
+
+def png_array(data: bytes) -> np.ndarray:
+    return np.asarray(PIL.Image.open(io.BytesIO(data)).convert("RGB")).astype(int)
+
+
+@pytest.mark.parametrize("app_class,name,values", [
+    (GradientOverTimeApp, "length_slider", [105, 400, 20, 105]),  # new x spans
+    (TruncationApp, "radius_slider", [1.3, 1.5, 0.5, 1.3]),  # new y-limits
+])
+def test_a_new_axis_range_looks_exactly_like_a_full_redraw(app_class, name, values):
+    app = app_class()
+    for v in values:
+        getattr(app, name).value = v
+        fast = png_array(app.image.value)
+        kept = app._background
+        app._background = None  # the next render draws everything afresh
+        app.render()
+        np.testing.assert_array_equal(fast, png_array(app.image.value))
+        app._background = kept
     assert app.errors.outputs == ()
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 from matplotlib.ticker import FixedLocator, NullLocator
 
 from ..rnn import ACTIVATIONS
@@ -61,6 +63,7 @@ class GradientOverTimeApp(AppView):
             self.status, self.image, self.errors,
         ])
         self.redraw()
+        self._spans.prepare()
 
     def set_params(self) -> None:
         self.model.set(
@@ -96,6 +99,8 @@ class GradientOverTimeApp(AppView):
         self.fig.colorbar(self.heat, ax=self.ax_heat, shrink=0.85)
         self.animate(self.ref_line, self.norm_line, self.heat)
         self._T = None
+        # a new span changes the x axes of the two plots, nothing else
+        self._spans = _Backgrounds(self, (self.ax_norm.xaxis, self.ax_heat.xaxis))
 
     def redraw(self) -> None:
         m = self.model
@@ -112,9 +117,10 @@ class GradientOverTimeApp(AppView):
             self._T = span
             for ax in (self.ax_norm, self.ax_heat):
                 ax.set_xlim(-0.5, span - 0.5)
-            self.invalidate()
+            self._background = self._spans.get(span)
         self.status.value = m.message
         self.render()
+        self._spans.keep(span, self._background)
 
 
 class TruncationApp(AppView):
@@ -143,6 +149,7 @@ class TruncationApp(AppView):
             self.status, self.image, self.errors,
         ])
         self.redraw()
+        self._ylims.prepare()
 
     def update(self, action, *args) -> None:
         action(*args)
@@ -179,22 +186,103 @@ class TruncationApp(AppView):
         self.k_line2 = ax2.axvline(m.k, color="k", lw=1, ls=":")
         ax2.set_title("what truncation saves (one sequence batch)")
         ax2.grid(True, alpha=0.3)
-        self._radius = None
-        self.animate(self.sim_marker, self.k_line, self.cost_marker, self.k_line2)
+        self._ylim = None
+        # new y-limits change the left plot's y axis, nothing else
+        self._ylims = _Backgrounds(self, (self.ax_sim.yaxis,))
+        # the curves move with the radius; the axes only when the limits jump
+        self.animate(self.cos_line, self.ratio_line, self.sim_marker, self.k_line,
+                     self.cost_marker, self.k_line2)
 
     def redraw(self) -> None:
         m = self.model
-        if m.radius != self._radius:  # new curves: redraw everything
-            self._radius = m.radius
-            self.cos_line.set_data(m.ks, m.cos_curve)
-            self.ratio_line.set_data(m.ks, m.ratio_curve)
-            top = max(1.05, 1.05 * float(np.max(m.ratio_curve)))
-            low = min(0.0, float(np.min(m.cos_curve)) - 0.05)
-            self.ax_sim.set_ylim(low, top)
-            self.invalidate()
+        self.cos_line.set_data(m.ks, m.cos_curve)
+        self.ratio_line.set_data(m.ks, m.ratio_curve)
+        ylim = _coarse_ylim(float(np.min(m.cos_curve)), float(np.max(m.ratio_curve)))
+        if ylim != self._ylim:  # a limit jumps: its background is drawn once, kept
+            self._ylim = ylim
+            self.ax_sim.set_ylim(*ylim)
+            self._background = self._ylims.get(ylim)
         self.sim_marker.set_data([m.k, m.k], [m.cos, m.ratio])
         self.k_line.set_xdata([m.k, m.k])
         self.k_line2.set_xdata([m.k, m.k])
         self.cost_marker.set_data([m.k], [m.peak / 1e3])
         self.status.value = m.message
         self.render()
+        self._ylims.keep(ylim, self._background)
+
+
+class _Backgrounds:
+    """Backgrounds of a view, one per key (axis limits), where only `axes` change.
+
+    `axes` are matplotlib Axis objects (an `ax.xaxis`): their ticks, labels and
+    grid lines. Everything else is drawn once, without them and what their
+    plot draws over them where they are (spines, a legend): `prepare`. The
+    background of a new key then draws only those, in a full draw's order;
+    a key seen before draws nothing.
+    """
+
+    def __init__(self, view: AppView, axes) -> None:
+        self.view, self.axes = view, tuple(axes)
+        self.over: list = []  # what their plots draw over them, in drawing order
+        self.by_key: dict = {}
+        self._under = None  # the figure's pixels without `axes` and `over`
+
+    def prepare(self) -> None:
+        """Draw the layer under `axes`; call it after the view's first render."""
+        canvas = self.view.fig.canvas
+        renderer = canvas.get_renderer()
+        self.over = []
+        for axis in self.axes:
+            # where the axis draws: its plot (grid lines) and its ticks and labels
+            where = Bbox.union([axis.axes.bbox, axis.get_tightbbox(renderer)])
+            kids = [a for a in axis.axes.get_children()
+                    if a.get_zorder() > axis.get_zorder() and not a.get_animated()
+                    and a not in self.axes and a.get_visible()
+                    and a.get_window_extent(renderer).overlaps(where)]
+            self.over += sorted(kids, key=lambda a: a.get_zorder())  # as Axes.draw
+        hidden = [a for a in (*self.axes, *self.over) if a.get_visible()]
+        # a draw with a title hidden places it anew (and wrongly): texts keep
+        # the places the view's full draw gave them
+        titles = [(t, t.get_position()) for t in self.over if isinstance(t, Text)]
+        for a in hidden:
+            a.set_visible(False)
+        try:
+            canvas.draw()
+        finally:
+            for a in hidden:
+                a.set_visible(True)
+            for t, xy in titles:
+                t.set_position(xy)
+        self._under = canvas.copy_from_bbox(self.view.fig.bbox)
+
+    def get(self, key):
+        """The background for `key`, or None before `prepare` (a full draw then)."""
+        if key not in self.by_key and self._under is not None:
+            canvas = self.view.fig.canvas
+            canvas.restore_region(self._under)
+            renderer = canvas.get_renderer()
+            for a in (*self.axes, *self.over):
+                a.draw(renderer)
+            self.by_key[key] = canvas.copy_from_bbox(self.view.fig.bbox)
+        return self.by_key.get(key)
+
+    def keep(self, key, background) -> None:
+        """Remember the background the view drew for `key`."""
+        self.by_key.setdefault(key, background)
+
+
+def _coarse_ylim(low: float, high: float) -> tuple[float, float]:
+    """y-limits holding [low, high] with a margin, from a few coarse steps.
+
+    Cosines and norm ratios sit in [0, 1] at most radii: (0, 1.05) then holds
+    them all, and a radius that needs more jumps to the next step, not to a
+    new limit per radius (each new limit redraws the y axis).
+    """
+    top = 1.05
+    if high > 1.0:
+        top = next((t for t in (1.25, 1.5, 2.0, 3.0, 5.0) if t >= 1.05 * high),
+                   float(10 ** np.ceil(np.log10(1.05 * high))))
+    bottom = 0.0
+    if low < 0.05:
+        bottom = next(b for b in (-0.25, -0.5, -0.75, -1.05) if b <= low - 0.05)
+    return bottom, top
