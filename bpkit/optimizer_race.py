@@ -2,7 +2,9 @@
 
 `RaceModel` runs every enabled optimizer (a `Racer`, with its settings in an
 `Entry`) for the same number of steps from one start, and keeps their paths;
-`DEFAULT_LRS` holds a tuned learning rate per optimizer and surface.
+`DEFAULT_LRS` holds a tuned learning rate per optimizer and surface. It also
+keeps each run it made, so a new step count, or a racer switched back on,
+cuts or continues a run instead of starting it again.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from .surfaces import (
     Rosenbrock,
     Saddle,
     Surface,
-    descend,
+    _Descent,
 )
 
 __all__ = ["RACERS", "RACE_SURFACES", "DEFAULT_LRS", "BETA_MIN", "Racer", "Entry", "RaceModel"]
@@ -89,6 +91,7 @@ DEFAULT_LRS: dict[str, dict[str, float]] = {
 }
 
 _BLOWUP = 1e6
+_RUNS_KEPT = 32  # runs kept for settings seen before: a few kB each
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ class RaceModel:
         for name, e in self.entries.items():
             _check_entry(name, e)
         self.paths: dict[str, Path] = {}
+        self._runs: dict[tuple, _Descent] = {}  # (name, lr, beta) -> its run so far
+        self._runs_on: tuple | None = None  # the (surface, start, max_loss) they ran on
         self.run()
 
     @staticmethod
@@ -140,18 +145,44 @@ class RaceModel:
         return {n: Entry(n in on, lrs[n], r.beta) for n, r in RACERS.items()}
 
     def run(self) -> None:
-        """Recompute every enabled racer's path (a blow-up stops a path quietly)."""
-        s = self.surface
+        """Every enabled racer's path (a blow-up stops a path quietly).
+
+        A run kept from before, with the same settings, surface object and
+        start, is cut or continued to `steps`: the same numbers as running it
+        afresh.
+        """
+        steps, s = integer("steps", self.steps, 1), self.surface
         gap0 = float(s.value(self.start)) - s.min_value
         max_loss = s.min_value + _BLOWUP * max(gap0, 1.0)
+        on = (s, self.start.tobytes(), max_loss)
+        if on != self._runs_on:  # the kept runs started elsewhere
+            self._runs, self._runs_on = {}, on
         paths = {}  # built whole, then swapped in: a failure keeps the old race
         for name, e in self.entries.items():
-            if e.enabled:
-                racer = RACERS[name]
-                paths[name] = descend(
-                    s, lambda ps, r=racer, e=e: r.make(ps, e.lr, e.beta), self.start,
-                    self.steps, max_loss=max_loss)
+            if not e.enabled:
+                continue
+            racer = RACERS[name]
+            key = (name, e.lr, e.beta if racer.beta_name else None)
+            run = self._runs.pop(key, None)
+            if run is None:
+                run = _Descent(s, lambda ps, r=racer, e=e: r.make(ps, e.lr, e.beta),
+                               self.start, max_loss)
+            run.run_to(steps)  # an error drops the run: it may be half-stepped
+            self._runs[key] = run  # the newest last: the oldest go first
+            paths[name] = run.path(steps)
+        while len(self._runs) > _RUNS_KEPT:
+            self._runs.pop(next(iter(self._runs)))
         self.paths = paths
+
+    def set_steps(self, steps: int) -> None:
+        """Race for `steps` steps: each path is cut or continued, not run again."""
+        steps, old = integer("steps", steps, 1), self.steps
+        self.steps = steps
+        try:
+            self.run()
+        except Exception:
+            self.steps = old
+            raise
 
     def set_entry(self, name: str, **changes) -> None:
         """Change one racer's enabled / lr / beta, and rerun."""

@@ -18,6 +18,7 @@ optimizer on a surface and records the path.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -115,6 +116,17 @@ class Surface:
         return f"{type(self).__name__}()"
 
 
+def _pair(gx: Any, gy: Any) -> np.ndarray:
+    """np.stack([gx, gy], axis=-1): a 2-D gradient, (..., 2).
+
+    One point's is built directly: np.stack costs 15x as much on two numbers,
+    a fifth of an optimizer step on a surface.
+    """
+    if getattr(gx, "ndim", 0) == 0 == getattr(gy, "ndim", 0):
+        return np.array([gx, gy])
+    return np.stack([gx, gy], axis=-1)
+
+
 class Quadratic1D(Surface):
     """f(w) = L/2 * w^2, curvature L: gradient descent multiplies w by (1 - lr L)."""
 
@@ -200,8 +212,7 @@ class Rosenbrock(Surface):
     def _grad(self, w):
         x, y = w[..., 0], w[..., 1]
         r = y - x**2
-        return np.stack([-2 * (self.a - x) - 4 * self.b * x * r, 2 * self.b * r],
-                        axis=-1)
+        return _pair(-2 * (self.a - x) - 4 * self.b * x * r, 2 * self.b * r)
 
 
 class Beale(Surface):
@@ -215,10 +226,22 @@ class Beale(Surface):
     _c = (1.5, 2.25, 2.625)
 
     def _value(self, w):
+        if w.ndim == 1 and w.dtype == np.float64:  # one point, as an optimizer steps
+            x, powers = self._one_point(w)
+            return np.float64(sum((c - x + x * yk) ** 2
+                                  for c, yk in zip(self._c, powers[1:])))
         x, y = w[..., 0], w[..., 1]
         return sum((c - x + x * y ** (k + 1)) ** 2 for k, c in enumerate(self._c))
 
     def _grad(self, w):
+        if w.ndim == 1 and w.dtype == np.float64:
+            x, powers = self._one_point(w)
+            gx = gy = 0.0
+            for k, c in enumerate(self._c):
+                r = c - x + x * powers[k + 1]  # residual k
+                gx = gx + 2 * r * (powers[k + 1] - 1)
+                gy = gy + 2 * r * (k + 1) * x * powers[k]
+            return np.array([gx, gy])
         x, y = w[..., 0], w[..., 1]
         gx = np.zeros_like(x)
         gy = np.zeros_like(y)
@@ -226,7 +249,15 @@ class Beale(Surface):
             r = c - x + x * y ** (k + 1)  # residual k
             gx = gx + 2 * r * (y ** (k + 1) - 1)
             gy = gy + 2 * r * (k + 1) * x * y**k
-        return np.stack([gx, gy], axis=-1)
+        return _pair(gx, gy)
+
+    @staticmethod
+    def _one_point(w: np.ndarray) -> tuple[float, tuple[float, ...]]:
+        """x and (1, y, y^2, y^3) of one point as floats, each rounded as numpy
+        rounds it for an array (Python's y ** 3 differs in the last bit): 5x
+        faster than numpy on two numbers, the same bits."""
+        x, y = float(w[0]), float(w[1])
+        return x, (1.0, y, y * y, float(w[..., 1] ** 3))
 
 
 class Himmelblau(Surface):
@@ -250,7 +281,7 @@ class Himmelblau(Surface):
     def _grad(self, w):
         x, y = w[..., 0], w[..., 1]
         a, b = x**2 + y - 11, x + y**2 - 7
-        return np.stack([4 * x * a + 2 * b, 2 * a + 4 * y * b], axis=-1)
+        return _pair(4 * x * a + 2 * b, 2 * a + 4 * y * b)
 
 
 class Saddle(Surface):
@@ -273,7 +304,7 @@ class Saddle(Surface):
 
     def _grad(self, w):
         x, y = w[..., 0], w[..., 1]
-        return np.stack([x, y**3 - y], axis=-1)
+        return _pair(x, y**3 - y)
 
 
 class Ripples(Surface):
@@ -306,7 +337,7 @@ class Ripples(Surface):
 
     def _value(self, w):
         a, k = self.amplitude, self.frequency
-        return np.sum(0.5 * self.bowl * w**2 + a * (1 - np.cos(k * w)), axis=-1)
+        return (0.5 * self.bowl * w**2 + a * (1 - np.cos(k * w))).sum(axis=-1)
 
     def _grad(self, w):
         a, k = self.amplitude, self.frequency
@@ -511,26 +542,74 @@ def descend(
     if (not steps_ok or isinstance(steps, bool) or not np.isfinite(steps)
             or int(steps) != steps or steps < 0):
         raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    w = Parameter(np.array(start, dtype=np.float64))
-    opt = optimizer([w], **hyper)
-    sched = scheduler(opt) if scheduler is not None else None
-    points, losses, diverged_at = [], [], None
-    with np.errstate(all="ignore"):
-        for k in range(int(steps) + 1):
-            value, grad = surface.value_and_grad(w.data)
-            loss = float(np.sum(value))
-            points.append(w.data.copy())
-            losses.append(loss)
-            if not np.isfinite(loss) or (max_loss is not None and loss > max_loss):
-                diverged_at = k
-                break
-            if k == steps:
-                break
-            w.grad[...] = grad
-            opt.step()
-            if sched is not None:
-                sched.step()
-    return Path(np.array(points), np.array(losses), diverged_at)
+    run = _Descent(surface, optimizer, start, max_loss, scheduler, **hyper)
+    run.run_to(int(steps))
+    return run.path(int(steps))
+
+
+class _Descent:
+    """The run behind `descend`, kept so it can go on: `run_to(more)` continues
+    from the last point (optimizer state and all), with the same numbers as a
+    fresh run of that many steps."""
+
+    def __init__(self, surface: Surface, optimizer: Callable[..., Any], start: Any,
+                 max_loss: float | None = None,
+                 scheduler: Callable[[Any], Any] | None = None, **hyper: Any) -> None:
+        self.w = Parameter(np.array(start, dtype=np.float64))
+        self.opt = optimizer([self.w], **hyper)
+        self.sched = scheduler(self.opt) if scheduler is not None else None
+        self.max_loss = max_loss
+        self.points = np.empty((0, *self.w.data.shape))  # (room, *start.shape)
+        self.losses = np.empty(0)  # (room,)
+        self.n = 0  # points recorded so far
+        self.diverged_at: int | None = None
+        self._grad = None  # the gradient at the last point: the next step's
+        plain = (type(surface).value_and_grad is Surface.value_and_grad
+                 and type(surface)._check is Surface._check)
+        # w.data stays a float64 array of the start's shape: no _check per step
+        self._parts = (surface._value, surface._grad) if plain else None
+        self._value_and_grad = surface.value_and_grad
+
+    def run_to(self, steps: int) -> None:
+        """Record every point up to step `steps`, or up to the step that diverged."""
+        if steps >= len(self.losses):  # room for all of them, made once
+            more = max(steps + 1, 2 * len(self.losses)) - len(self.losses)
+            self.points = np.concatenate(
+                [self.points, np.empty((more, *self.w.data.shape))])
+            self.losses = np.concatenate([self.losses, np.empty(more)])
+        # locals: this loop is the race's inner loop, 10 us a step
+        w, opt, sched, points, losses = (self.w, self.opt, self.sched, self.points,
+                                         self.losses)
+        max_loss = math.inf if self.max_loss is None else self.max_loss
+        k, grad = self.n, self._grad
+        try:
+            with np.errstate(all="ignore"):
+                while k <= steps and self.diverged_at is None:
+                    if k > 0:  # the step from point k - 1, with the gradient there
+                        w.grad[...] = grad
+                        opt.step()
+                        if sched is not None:
+                            sched.step()
+                    x = w.data
+                    if self._parts is None:
+                        value, grad = self._value_and_grad(x)
+                    else:
+                        value, grad = self._parts[0](x), self._parts[1](x)
+                    loss = (float(value) if type(value) is np.float64
+                            else float(np.sum(value)))
+                    points[k], losses[k] = x, loss
+                    k += 1
+                    if not math.isfinite(loss) or loss > max_loss:
+                        self.diverged_at = k - 1
+        finally:  # after an error the run is half a step on: its caller drops it
+            self.n, self._grad = k, grad
+
+    def path(self, steps: int) -> Path:
+        """A copy of the first `steps` steps (after `run_to(steps)`) as a `Path`."""
+        n = min(steps + 1, self.n)
+        diverged = self.diverged_at is not None and self.diverged_at <= steps
+        return Path(self.points[:n].copy(), self.losses[:n].copy(),
+                    self.diverged_at if diverged else None)
 
 
 def quadratic_regime(lr: float, curvatures: Any) -> str:

@@ -127,3 +127,104 @@ def test_a_refused_entry_keeps_the_whole_race():
     with pytest.raises(ValueError, match="Nesterov: momentum must be at least 0.01"):
         m.set_entry("Nesterov", beta=0.0)
     assert m.paths.keys() == before.keys() and m.entries["Nesterov"].beta > 0
+
+
+# ------------------------------------------------ kept runs and pieces
+def _same_paths(a: RaceModel, b: RaceModel) -> None:
+    assert a.paths.keys() == b.paths.keys()
+    for name, p in a.paths.items():
+        q = b.paths[name]
+        assert np.array_equal(p.points, q.points) and np.array_equal(p.losses, q.losses)
+        assert p.diverged_at == q.diverged_at
+
+
+def test_a_new_step_count_gives_exactly_a_fresh_race():
+    # SGD at lr 2.7e-3 blows up on Rosenbrock at step 5: cut before, at and after it
+    entries = {"SGD": Entry(True, 2.7e-3, 0.0), "momentum": Entry(True, 1e-3, 0.9),
+               "Adam": Entry(True, 0.1, 0.8)}
+    m = RaceModel("Rosenbrock", steps=100, entries=entries)
+    blowup = m.paths["SGD"].diverged_at
+    assert blowup is not None and blowup > 2
+    for steps in (250, 37, 400, blowup - 1, blowup, 5, 500):
+        m.set_steps(steps)
+        _same_paths(m, RaceModel("Rosenbrock", steps=steps, entries=entries))
+
+
+def test_kept_runs_are_continued_not_run_again(monkeypatch):
+    calls = []
+    grad = Rosenbrock._grad
+    monkeypatch.setattr(Rosenbrock, "_grad",
+                        lambda self, w: calls.append(1) or grad(self, w))
+    entries = {"momentum": Entry(True, 1e-3, 0.9), "Adam": Entry(True, 0.1, 0.8)}
+    m = RaceModel("Rosenbrock", steps=100, entries=entries)
+    assert len(calls) == 2 * 101  # one gradient per point
+    m.set_steps(250)
+    assert len(calls) == 2 * 251  # the 150 new steps only
+    m.set_steps(40)
+    m.set_entry("Adam", enabled=False)
+    m.set_entry("Adam", enabled=True)  # back on: its kept run, cut to 40
+    assert len(calls) == 2 * 251
+    m.set_entry("Adam", lr=0.05)  # new settings: a new run
+    assert len(calls) == 2 * 251 + 41
+    _same_paths(m, RaceModel("Rosenbrock", steps=40, entries=m.entries))
+
+
+def test_a_refused_step_count_keeps_the_race():
+    m = RaceModel(steps=50)
+    before = {n: p.points.copy() for n, p in m.paths.items()}
+    with pytest.raises(ValueError, match="steps"):
+        m.set_steps(0)
+    assert m.steps == 50
+    assert all(np.array_equal(m.paths[n].points, p) for n, p in before.items())
+
+
+def test_beale_one_point_path_equals_its_array_path():
+    from bpkit.surfaces import Beale
+
+    s = Beale()
+    w = np.random.default_rng(0).uniform(-4.5, 4.5, (200, 2))
+    one_value = np.array([s.value(p) for p in w])
+    one_grad = np.array([s.grad(p) for p in w])
+    np.testing.assert_allclose(one_value, s.value(w), rtol=1e-13)
+    np.testing.assert_allclose(one_grad, s.grad(w), rtol=1e-13, atol=1e-12)
+
+
+def _png_pixels(png: bytes) -> np.ndarray:
+    import io
+
+    import PIL.Image
+
+    return np.asarray(PIL.Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def test_kept_background_pieces_equal_a_full_redraw_pixel_for_pixel():
+    app = OptimizerRaceApp()
+    for name in RACE_SURFACES:
+        app.surface_dropdown.value = name
+        for change in (lambda: setattr(app.steps_slider, "value", 10),
+                       lambda: setattr(app.x0_slider, "value", app.x0_slider.min),
+                       lambda: setattr(app.steps_slider, "value", 500),
+                       lambda: setattr(app.y0_slider, "value", app.y0_slider.max)):
+            change()
+            fast = _png_pixels(app.image.value)
+            app.invalidate()
+            app.render()  # a full draw of the whole figure
+            assert np.array_equal(fast, _png_pixels(app.image.value)), name
+    assert app.errors.outputs == ()
+
+
+def test_start_steps_and_surface_changes_draw_no_axes_seen_before(monkeypatch):
+    app = OptimizerRaceApp()
+    drawn = []
+    for ax in (app.ax_path, app.ax_loss):
+        monkeypatch.setattr(ax, "draw",
+                            lambda r, ax=ax, d=ax.draw: drawn.append(ax) or d(r))
+    app.x0_slider.value = -1.45  # a new start, the same loss range: the same axes
+    assert drawn == []
+    app.surface_dropdown.value = "Himmelblau"  # both drawn when the app was built
+    assert drawn == []
+    app.steps_slider.value = 200  # a new x range: the loss axes only, once
+    assert drawn == [app.ax_loss]
+    app.steps_slider.value = 300  # both x ranges seen before: nothing drawn
+    app.steps_slider.value = 200
+    assert drawn == [app.ax_loss]

@@ -4,6 +4,12 @@ from one start on one surface; their paths are animated on the contours.
 The view only: the race is `bpkit.optimizer_race.RaceModel`. The view owns a
 check box, an lr slider and a momentum/beta slider per optimizer, the surface,
 start and step count, and a Play widget that drives the frame shown.
+
+Only the paths, heads and loss curves are drawn on each change. The rest of
+the figure is kept in pieces: the contour axes of every surface (all drawn when
+the app is built) and the loss axes of each step count and y range seen (drawn
+alone the first time). A new start, step count or surface puts the background
+together from them; a new step count continues the kept paths.
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ from dataclasses import replace
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
+from matplotlib.transforms import Bbox
 
 from ..optimizer_race import BETA_MIN, DEFAULT_LRS, RACE_SURFACES, RACERS, Entry, RaceModel
 from ..viz.surfaces import COLORS, contour_levels
 from .base import AppView
 
 __all__ = ["OptimizerRaceApp"]
+
+_PIECES_KEPT = 8  # loss axes pieces kept (~0.5 MB each; one per surface too)
 
 
 class OptimizerRaceApp(AppView):
@@ -77,13 +86,15 @@ class OptimizerRaceApp(AppView):
         self._set_start_ranges()
         self.surface_dropdown.observe(self.handler(lambda c: self.set_surface()),
                                       names="value")
-        for s in (self.x0_slider, self.y0_slider, self.steps_slider):
+        for s in (self.x0_slider, self.y0_slider):
             s.observe(self.handler(lambda c: self.set_race()), names="value")
+        self.steps_slider.observe(self.handler(lambda c: self.set_steps()),
+                                  names="value")
         self.frame_slider.observe(self.handler(lambda c: self._quiet or self.redraw()),
                                   names="value")
 
         self._build_figure()
-        self._draw_surface()
+        self._show_surface()
         self.widget = widgets.VBox([
             widgets.HBox([self.surface_dropdown, self.steps_slider]),
             widgets.HBox([self.x0_slider, self.y0_slider]),
@@ -93,7 +104,10 @@ class OptimizerRaceApp(AppView):
             self.image,
             self.errors,
         ])
-        self.redraw()
+        self.redraw()  # the first render draws the whole figure and fixes its layout
+        self._split = self._split_column()
+        self._draw_every_surface()
+        self._compose_background()
 
     # -------------------------------------------------------------- handlers
     def _set_start_ranges(self) -> None:
@@ -124,16 +138,24 @@ class OptimizerRaceApp(AppView):
         finally:
             self._quiet = False
         self._set_start_ranges()
-        self._draw_surface()
+        self._show_surface()
         self._rewind()
 
     def set_race(self) -> None:
+        """A new start: every path runs again (the step count has its own handler)."""
         if self._quiet:
             return
         start = (self.x0_slider.value, self.y0_slider.value)
         self.model = RaceModel(self.surface_dropdown.value, start,
                                self.steps_slider.value,
                                self._entries_from_widgets())
+        self._rewind()
+
+    def set_steps(self) -> None:
+        """A new step count: the kept paths are cut or continued, not run again."""
+        if self._quiet:
+            return
+        self.model.set_steps(self.steps_slider.value)
         self._rewind()
 
     def set_racer(self, name: str) -> None:
@@ -177,42 +199,149 @@ class OptimizerRaceApp(AppView):
         ax.grid(True, alpha=0.3)
         ax.yaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
+        # an opaque legend: its inside is the same pixels over any grid (kept once)
         ax.legend(handles=list(self.curves.values()), fontsize=7, ncol=2,
-                  loc="lower left")
+                  loc="lower left", framealpha=1.0)
+        self._legend_inside: tuple | None = None  # (rows, columns, pixels)
         self.animate(*self.lines.values(), *self.heads.values(), *self.curves.values(),
                      self.start_marker, self.frame_line)
-        self._contours: list = []
+        self._surfaces: dict[str, list] = {}  # surface name -> its contours and stars
+        self._pieces: dict[str, dict] = {"path": {}, "loss": {}}  # key -> pixels
+        self._shown: tuple | None = None  # the keys the cached background shows
+        self._split: int | None = None  # the pixel column between the two axes
         self._set_loss_limits()
 
-    def _set_loss_limits(self) -> None:
+    @staticmethod
+    def _loss_limits_for(surface, start, steps: int) -> tuple[int, float]:
+        """(x range, y top) of the loss axes: two decades above the start's gap."""
+        gap0 = float(surface.value(start)) - surface.min_value
+        return steps, 10 ** math.ceil(math.log10(100 * max(gap0, 1e-3)))
+
+    def _set_loss_limits(self, limits: tuple[int, float] | None = None) -> None:
+        """The loss axes' ranges: the model's, or `limits` (steps, top)."""
         m = self.model
-        s = m.surface
-        gap0 = float(s.value(m.start)) - s.min_value
-        top = 10 ** math.ceil(math.log10(100 * max(gap0, 1e-3)))
-        if (m.steps, top) == getattr(self, "_loss_limits", None):
-            return  # same frame: the cached background still holds
-        self._loss_limits = (m.steps, top)
-        self.ax_loss.set_xlim(0, m.steps)
+        limits = limits or self._loss_limits_for(m.surface, m.start, m.steps)
+        if limits == getattr(self, "_loss_limits", None):
+            return
+        self._loss_limits = limits  # the loss axes' piece of the background
+        steps, top = limits
+        self.ax_loss.set_xlim(0, steps)
         self.ax_loss.set_ylim(1e-12, top)
         self.ax_loss.yaxis.set_major_locator(
             FixedLocator(10.0 ** np.arange(-12, math.log10(top) + 1, 4)))
-        self.invalidate()
 
-    def _draw_surface(self) -> None:
-        for a in self._contours:
-            a.remove()
-        s, ax = self.model.surface, self.ax_path
-        xx, yy, zz = s.grid(120)
-        cs = ax.contour(xx, yy, zz, levels=contour_levels(s, zz, 20), cmap="viridis",
-                        linewidths=0.7, alpha=0.8)
-        mins = np.asarray(s.minima)
-        self._contours = [cs, *ax.plot(mins[:, 0], mins[:, 1], "*", color="gold",
-                                       mec="k",
-                                       ms=12, zorder=2)]
+    def _show_surface(self, name: str | None = None) -> None:
+        """Surface `name` (the model's) in the path axes: its contours, made once."""
+        name, ax = name or self.model.surface_name, self.ax_path
+        s = RACE_SURFACES[name]()
+        if name not in self._surfaces:
+            xx, yy, zz = s.grid(120)
+            cs = ax.contour(xx, yy, zz, levels=contour_levels(s, zz, 20),
+                            cmap="viridis", linewidths=0.7, alpha=0.8)
+            mins = np.asarray(s.minima)
+            self._surfaces[name] = [cs, *ax.plot(mins[:, 0], mins[:, 1], "*",
+                                                 color="gold", mec="k", ms=12,
+                                                 zorder=2)]
+        for shown, artists in self._surfaces.items():
+            for a in artists:
+                a.set_visible(shown == name)
         ax.set_xlim(*s.bounds[0])
         ax.set_ylim(*s.bounds[1])
-        ax.set_title(self.model.surface_name, fontsize=10)
-        self.invalidate()
+        ax.set_title(name, fontsize=10, y=1.0)  # placed, not searched for: 5 ms
+
+    # ------------------------------------------------- the cached background
+    def _split_column(self) -> int:
+        """The pixel column halfway between the two axes' drawings (a full draw's)."""
+        renderer = self.fig.canvas.get_renderer()
+        left = self.ax_path.get_tightbbox(renderer).x1
+        right = self.ax_loss.get_tightbbox(renderer).x0
+        return int(round((left + right) / 2))
+
+    def _draw_every_surface(self) -> None:
+        """Keep each surface's pieces now, not when it is picked: its contours,
+        and its loss axes for its own start at this step count."""
+        for name, make in RACE_SURFACES.items():
+            s = make()
+            self._show_surface(name)
+            self._set_loss_limits(self._loss_limits_for(s, s.start, self.model.steps))
+            for ax, side, key in ((self.ax_path, "path", name),
+                                  (self.ax_loss, "loss", self._loss_limits)):
+                if key not in self._pieces[side]:
+                    piece = self._draw_piece(ax, left=side == "path")
+                    if piece is not None:
+                        self._pieces[side][key] = piece
+        self._show_surface()
+        self._set_loss_limits()
+
+    def _compose_background(self) -> None:
+        """The cached background from its two pieces, drawing a piece not kept.
+
+        Left of the split column the path axes (one piece per surface), right
+        of it the loss axes (one per step count and y range). A piece is drawn
+        alone on white, as the full figure would draw it there; a piece that
+        reaches over the split column is not kept, and a full draw is made.
+        """
+        keys = (self.model.surface_name, self._loss_limits)
+        if self._split is None or (self._background is not None
+                                   and keys == self._shown):
+            return
+        canvas = self.fig.canvas
+        sides = ((self.ax_path, "path", keys[0]), (self.ax_loss, "loss", keys[1]))
+        for ax, side, key in sides:
+            kept = self._pieces[side]
+            if key in kept:
+                continue
+            piece = self._draw_piece(ax, side == "path")
+            if piece is None:  # it did not fit its side: a full draw instead
+                self.invalidate()
+                self._shown = None
+                return
+            if side == "loss" and len(kept) >= _PIECES_KEPT:
+                kept.pop(next(iter(kept)))  # the oldest
+            kept[key] = piece
+        for _, side, key in sides:  # after the drawing, which whitens the canvas
+            canvas.restore_region(self._pieces[side][key])
+        self._background = canvas.copy_from_bbox(self.fig.bbox)
+        self._shown = keys
+
+    def _draw_piece(self, ax, left: bool):
+        """Draw `ax` alone on white; its side of the split column, or None if it
+        reached over the split. Leaves the other side white (restore it after)."""
+        canvas = self.fig.canvas
+        renderer = canvas.get_renderer()
+        pixels = np.asarray(renderer.buffer_rgba())
+        pixels[...] = 255  # the figure's white
+        self._draw_axes(ax, renderer, pixels)
+        x = self._split
+        other = pixels[:, x:] if left else pixels[:, :x]
+        if not np.all(other == 255):
+            return None
+        width, height = pixels.shape[1], pixels.shape[0]
+        box = Bbox([[0, 0], [x, height]]) if left else Bbox([[x, 0], [width, height]])
+        return canvas.copy_from_bbox(box)
+
+    def _draw_axes(self, ax, renderer, pixels: np.ndarray) -> None:
+        """Draw `ax` as a full draw does (the animated artists left out); the
+        legend's inside is pasted from its first drawing, 40% of the loss axes'."""
+        legend = ax.get_legend()
+        if legend is None or self._legend_inside is None:
+            ax.draw(renderer)
+            if legend is not None:  # its inside: whole pixels 1.5 in from the frame
+                box = legend.legendPatch.get_window_extent(renderer)
+                height = pixels.shape[0]
+                rows = slice(math.ceil(height - box.y1 + 1.5),
+                             math.floor(height - box.y0 - 1.5))
+                cols = slice(math.ceil(box.x0 + 1.5), math.floor(box.x1 - 1.5))
+                self._legend_inside = (rows, cols, pixels[rows, cols].copy())
+            return
+        legend.set_visible(False)
+        try:
+            ax.draw(renderer)
+        finally:
+            legend.set_visible(True)
+        legend.legendPatch.draw(renderer)  # its frame, where its last drawing put it
+        rows, cols, inside = self._legend_inside
+        pixels[rows, cols] = inside
 
     def redraw(self) -> None:
         m, k = self.model, self.frame_slider.value
@@ -241,6 +370,7 @@ class OptimizerRaceApp(AppView):
                 parts.append(f"{name}: {gap:.2e}")
         self.status.value = (f"<b>step {k}</b>, loss - minimum: "
                              + " &middot; ".join(parts))
+        self._compose_background()
         self.render()
 
 
