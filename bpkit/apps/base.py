@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import functools
-import io
+import os
+import struct
 import traceback
 import weakref
+import zlib
 from typing import Callable
 
 import ipywidgets as widgets
 import numpy as np
-import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .threads import one_blas_thread
 
-__all__ = ["AppView", "GOOD", "WARN", "BAD", "status_html"]
+__all__ = [
+    "AppView", "GOOD", "WARN", "BAD", "PIXEL_RATIO_VAR", "pixel_ratio",
+    "png_bytes", "status_html",
+]
 
 # Status lines. No one JupyterLab colour variable is readable as *text* on both
 # its light and dark themes (warn-color1 is 2.7:1 on white, error-color0 3.8:1
@@ -41,6 +45,53 @@ def status_html(message: str, colour: str) -> str:
         raise ValueError(f"colour must be GOOD, WARN or BAD, got {colour!r}")
     return (f"<span style='color:{colour}'>{_MARKS[colour]}</span> "
             f"<b style='color:{TEXT}'>{message}</b>")
+
+
+# Figures are drawn for a screen with this many pixels per CSS pixel and shown at
+# their 1x size, so they stay sharp on a HiDPI screen or zoomed in (the lecture
+# page zooms apps up to 1.45x and sets 2). Unset, 1: at 2x a control change
+# takes 1.5-3.5x as long (benchmarks/bench_widgets.py), so notebooks stay at 1x.
+PIXEL_RATIO_VAR = "BPKIT_PIXEL_RATIO"
+
+
+def pixel_ratio() -> float:
+    """The figures' pixel density, from $BPKIT_PIXEL_RATIO (1 to 4; 1 when unset)."""
+    text = os.environ.get(PIXEL_RATIO_VAR, "").strip()
+    if not text:
+        return 1.0
+    try:
+        ratio = float(text)
+    except ValueError:
+        ratio = float("nan")
+    if not 1.0 <= ratio <= 4.0:
+        raise ValueError(
+            f"{PIXEL_RATIO_VAR} must be a number from 1 to 4, got {text!r}")
+    return ratio
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) in pixels, from a PNG's header."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data)))
+
+
+def png_bytes(rgba: np.ndarray) -> bytes:
+    """PNG of the RGB of an (H, W, 4) uint8 buffer: rows unfiltered, zlib level 1.
+
+    PIL tries five row filters on every row: 2-3x the time of compressing the
+    rows as they are, for about the same size on a plot's flat colours.
+    """
+    h, w = rgba.shape[:2]
+    rows = np.empty((h, 1 + 3 * w), np.uint8)  # (H, 1 + 3W)
+    rows[:, 0] = 0  # filter type of each row: none
+    rows[:, 1:] = rgba[..., :3].reshape(h, 3 * w)
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
+            + _chunk(b"IDAT", zlib.compress(rows, 1)) + _chunk(b"IEND", b""))
 
 
 def _current_cell() -> tuple[str, str] | None:
@@ -89,6 +140,10 @@ class AppView:
     in `redraw()`; handlers are wrapped by `self.handler` so an exception
     appears in `self.errors` instead of vanishing into the kernel log.
 
+    `dpi` is the figure's resolution on a 1x screen: with $BPKIT_PIXEL_RATIO
+    (`pixel_ratio()`) above 1, the figure is drawn at that many times the dpi,
+    and the image keeps its 1x size on the page, so it is sharp when zoomed.
+
     `close()` releases the widgets and the figure. Re-running a notebook cell
     closes the apps of that class its previous run built (apps built in one run,
     say in a loop, all stay), so an app cell run a hundred times keeps one app's
@@ -110,9 +165,13 @@ class AppView:
                     old.close()
             built[:] = [(r, ref) for r, ref in built if r == run and ref() is not None]
             built.append((run, weakref.ref(self)))
-        self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+        self.pixel_ratio = pixel_ratio()
+        self.fig = Figure(figsize=figsize, dpi=dpi * self.pixel_ratio,
+                          layout="constrained")
         FigureCanvasAgg(self.fig)
         self.image = widgets.Image(format="png")
+        if self.pixel_ratio != 1.0:  # every PNG, whichever render() made it
+            self.image.observe(self._show_at_1x, names="value")
         self.status = widgets.HTML()
         self.errors = widgets.Output()
         self.widget: widgets.Widget | None = None  # subclasses build it
@@ -182,10 +241,13 @@ class AppView:
         for artist in self._animated:
             if artist.get_visible():
                 artist.axes.draw_artist(artist)
-        buf = io.BytesIO()
-        rgba = np.asarray(canvas.buffer_rgba())
-        PIL.Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)
-        self.image.value = buf.getvalue()
+        self.image.value = png_bytes(np.asarray(canvas.buffer_rgba()))
+
+    def _show_at_1x(self, change) -> None:
+        """Give the image its 1x width on the page (the browser keeps its aspect)."""
+        if len(change["new"]) >= 24:
+            width = round(_png_size(change["new"])[0] / self.pixel_ratio)
+            self.image.width = str(width)  # synced only when it changes
 
     def close(self) -> None:
         """Close every widget of the app and free its figure; safe to call twice."""
