@@ -9,6 +9,7 @@ Target: about 50 ms per change. Prints the median and the worst per control.
 
 from __future__ import annotations
 
+import pathlib
 import statistics
 import sys
 import time
@@ -25,6 +26,9 @@ from bpkit.apps.learning_rate import LearningRateApp  # noqa: E402
 from bpkit.apps.mlp_playground import MLPPlayground  # noqa: E402
 from bpkit.apps.optimizer_race import OptimizerRaceApp  # noqa: E402
 from bpkit.apps.single_weight import SingleWeightApp  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _summary import record  # noqa: E402
 
 APPS = [
     ("01 single neuron", SingleWeightApp),
@@ -91,19 +95,23 @@ def controls(app):
 def main(repeats: int = 6) -> None:
     print("bench_widgets: ms from a change to new PNG bytes (median / worst of "
           f"{repeats}); target ~50 ms")
-    worst_all = []
+    worst_all, medians = [], []
     for title, cls in APPS:
         app = cls()
         print(f"  {title}")
         for name, _, fn in controls(app):
             ts = _time(fn, repeats)
             worst_all.append((max(ts), title, name))
+            medians.append(statistics.median(ts))
             flag = "" if statistics.median(ts) <= 50 else "   <- over target"
             print(f"    {name:<24} {statistics.median(ts):7.1f} / {max(ts):7.1f}{flag}")
         if app.errors.outputs:
             print("    errors shown in the app:", app.errors.outputs, file=sys.stderr)
     n_over = sum(1 for t, *_ in worst_all if t > 50)
     print(f"  controls: {len(worst_all)}, worst case over 50 ms: {n_over}")
+    record("widgets", f"{len(medians)} app controls over target (median > 50 / worst > 100 ms)",
+           f"{sum(m > 50 for m in medians)} / {sum(t > 100 for t, *_ in worst_all)}",
+           "0 / 0")
 
 
 if __name__ == "__main__":
