@@ -102,6 +102,14 @@ def _rnn_step_backward(dh, x, h_prev, h, Wx, Wh):
     return da @ Wx.T, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0)
 
 
+def _batchnorm(dout, xhat, inv_std, gamma):
+    dxhat = dout * gamma
+    n = dout.shape[0]
+    dx = inv_std / n * (n * dxhat - dxhat.sum(axis=0)
+                        - xhat * (dxhat * xhat).sum(axis=0))
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+
+
 def _windows(T, k1, k2):
     return [(max(s - (k2 - k1), 0), s, min(s + k1, T)) for s in range(0, T, k1)]
 
@@ -119,6 +127,7 @@ SOLUTIONS: dict[str, Callable] = {
     "check_gradient_ratio": lambda depth, w: (0.25 * w) ** depth,
     "check_tanh_init": lambda: "xavier",
     "check_residual_backward": lambda dout, inner: dout + inner(dout),
+    "check_batchnorm_backward": _batchnorm,
     "check_error_factor": lambda lr, L: 1 - lr * L,
     "check_max_stable_lr": lambda A: 2 / np.linalg.eigvalsh(A)[-1],
     "check_cosine_lr": lambda t, b, T, e: e + (b - e) * (1 + math.cos(math.pi * t / T))

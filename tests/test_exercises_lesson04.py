@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
+from bpkit.gradcheck import rel_error
+
+from bpkit.exercises import lesson04
 from bpkit.exercises.lesson04 import (
+    batchnorm_case,
+    check_batchnorm_backward,
     check_gradient_ratio,
     check_residual_backward,
     check_tanh_init,
@@ -138,3 +143,114 @@ def test_residual_backward_a_copied_or_rounded_array_is_called_hard_coded(decima
 
 def test_residual_backward_not_attempted():
     assert check_residual_backward(not_yet).status == "not attempted"
+
+
+# ------------------------------------------------------------ batch norm backward
+def bn_solution(dout, xhat, inv_std, gamma):
+    dxhat = dout * gamma
+    n = dout.shape[0]
+    dx = inv_std / n * (n * dxhat - dxhat.sum(axis=0)
+                        - xhat * (dxhat * xhat).sum(axis=0))
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+
+
+def _dx(dout, xhat, inv_std, gamma):
+    return bn_solution(dout, xhat, inv_std, gamma)[0]
+
+
+def _with(k, f):
+    """The solution with its k-th output replaced by f(dout, xhat, inv_std, gamma)."""
+    def answer(*a):
+        out = list(bn_solution(*a))
+        out[k] = f(*a)
+        return tuple(out)
+
+    return answer
+
+
+def test_batchnorm_backward_accepts_the_compact_formula():
+    fb = check_batchnorm_backward(bn_solution)
+    assert fb.ok, fb
+    assert "finite differences" in fb.message
+
+
+def test_batchnorm_references_agree_bpkit_and_finite_differences():
+    for k in range(2):
+        x, gamma, beta, dout, xhat, inv_std = batchnorm_case(*lesson04._BN_CASES[k])
+        ref, num = lesson04._bn_reference(k), lesson04._bn_numerical(k)
+        for a, b, c in zip(ref, num, bn_solution(dout, xhat, inv_std, gamma)):
+            assert rel_error(a, b) < 1e-5 and np.allclose(a, c, rtol=1e-10)
+
+
+def _unbiased_term(d, xh, s, g):
+    n = len(d)
+    return s * (d * g - (d * g).mean(axis=0) - xh * (d * g * xh).sum(axis=0) / (n - 1))
+
+
+@pytest.mark.parametrize(
+    "wrong,words",
+    [
+        (_with(0, lambda d, xh, s, g: d * g * s), "missing both mean terms"),
+        (_with(0, lambda d, xh, s, g: s * (d * g - (d * g).mean(axis=0))),
+         "missing the variance's term"),
+        (_with(0, lambda d, xh, s, g: s * (d * g - xh * (d * g * xh).mean(axis=0))),
+         "missing the mean's term"),
+        (_with(0, _unbiased_term), "unbiased variance"),
+        (_with(0, lambda d, xh, s, g: _dx(d, xh, s, 1.0)), "missing gamma"),
+        (_with(0, lambda d, xh, s, g: _dx(d, xh, s, g).T), "dx is transposed"),
+        (_with(0, lambda d, xh, s, g: -_dx(d, xh, s, g)), "dx has the wrong sign"),
+        (_with(1, lambda d, xh, s, g: d * xh),
+         "dgamma is missing the sum over the batch"),
+        (_with(1, lambda d, xh, s, g: (d * xh).mean(axis=0)), "dgamma averages"),
+        (_with(1, lambda d, xh, s, g: (d * xh).sum(axis=0, keepdims=True)),
+         "dgamma keeps the summed axis"),
+        (_with(1, lambda d, xh, s, g: -(d * xh).sum(axis=0)),
+         "dgamma has the wrong sign"),
+        (_with(2, lambda d, xh, s, g: d), "dbeta is missing the sum over the batch"),
+        (_with(2, lambda d, xh, s, g: d.sum(axis=1)), "dbeta sums over the wrong axis"),
+        (_with(2, lambda d, xh, s, g: -d.sum(axis=0)), "dbeta has the wrong sign"),
+        (lambda *a: bn_solution(*a)[::-1], "wrong order"),
+        (_with(0, lambda d, xh, s, g: 1.5 * _dx(d, xh, s, g)),
+         "dx has the right shape but dx["),
+        (_with(0, lambda d, xh, s, g: d.T), "dx has shape"),
+    ],
+)
+def test_batchnorm_backward_mistakes_get_their_hints(wrong, words):
+    fb = check_batchnorm_backward(wrong)
+    assert fb.status == "hint" and words in fb.message, fb
+    assert "\n" not in fb.message
+
+
+def test_batchnorm_backward_names_the_parts_that_are_right():
+    fb = check_batchnorm_backward(_with(2, lambda d, xh, s, g: d))
+    assert fb.message.startswith("dx, dgamma right; dbeta is missing the sum"), fb
+
+
+def test_batchnorm_backward_a_hard_coded_answer_is_called_hard_coded():
+    kept = {}
+
+    def first(*a):  # the right answer for the first input, kept
+        return kept.setdefault("out", bn_solution(*a))
+
+    fb = check_batchnorm_backward(first)
+    assert fb.status == "hint" and "hard-coded" in fb.message, fb
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda *a: None,
+        lambda *a: 1 / 0,
+        lambda *a: np.zeros((5, 3)),
+        lambda *a: a[0] @ a[1],  # a matmul of the wrong shapes
+        "batchnorm_backward",
+    ],
+)
+def test_batchnorm_backward_raising_or_odd_answers_get_a_hint(answer):
+    fb = check_batchnorm_backward(answer)
+    assert fb.status == "hint" and "\n" not in fb.message, fb
+    assert "could not be checked" not in fb.message
+
+
+def test_batchnorm_backward_not_attempted():
+    assert check_batchnorm_backward(not_yet).status == "not attempted"

@@ -8,19 +8,22 @@ from typing import Callable
 
 import numpy as np
 
-from ..blocks import INITS, deep_mlp
+from ..blocks import INITS, BatchNorm1d, deep_mlp
 from ..diagnostics import gradient_flow
+from ..gradcheck import numerical_grad, rel_error
 from ..layers import Linear, Sequential, Sigmoid
 from . import (
-    NOT_ATTEMPTED, Feedback, array, call, correct, describe, hard_coded,
-    hard_coded_hint, hint, hints_on_error, name_of, non_finite, not_attempted, number,
-    run, show,
+    NOT_ATTEMPTED, Feedback, LearnerError, array, arrays, call, correct, describe,
+    hard_coded, hard_coded_hint, hint, hints_on_error, name_of, non_finite,
+    not_attempted, number, order_hint, run, show,
 )
 
 __all__ = [
     "check_gradient_ratio",
     "check_tanh_init",
     "check_residual_backward",
+    "check_batchnorm_backward",
+    "batchnorm_case",
     "sigmoid_chain",
     "measure_tanh_init",
 ]
@@ -273,3 +276,219 @@ def check_residual_backward(residual_backward: Callable) -> Feedback:
     return hint(f"for row {k} of dout you give {g}, expected {w}. out = x + f(x): sum "
                 "the gradient along the skip path (dout itself) and along the block "
                 "(inner_backward(dout))")
+
+
+# ------------------------------------------------------------ batch norm backward
+# (seed, N, D): N != D, so a transposed dx has another shape; two cases, so a
+# hard-coded answer is caught
+_BN_CASES = [(0, 5, 3), (1, 4, 2)]
+
+
+def batchnorm_case(seed: int = 0, n: int = 5, d: int = 3) -> tuple[np.ndarray, ...]:
+    """A training-mode BatchNorm1d step: (x, gamma, beta, dout, xhat, inv_std).
+
+    x (N, D) is off-centre and unevenly scaled, gamma (D,) is not all ones, dout
+    (N, D) is random; xhat and inv_std are what `BatchNorm1d.forward` caches.
+    """
+    rng = np.random.default_rng(seed)
+    x = 2.0 + rng.standard_normal((n, d)) * rng.uniform(0.5, 3.0, d)  # (N, D)
+    gamma = rng.uniform(0.5, 2.0, d) * rng.choice([-1.0, 1.0], d)  # (D,)
+    beta = rng.standard_normal(d)  # (D,)
+    dout = rng.standard_normal((n, d))  # (N, D)
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + 1e-5)  # (D,) biased variance
+    xhat = (x - x.mean(axis=0)) * inv_std  # (N, D)
+    return x, gamma, beta, dout, xhat, inv_std
+
+
+def _bn_layer(gamma: np.ndarray, beta: np.ndarray) -> BatchNorm1d:
+    bn = BatchNorm1d(len(gamma))
+    bn.gamma.data[:] = gamma
+    bn.beta.data[:] = beta
+    return bn
+
+
+@functools.lru_cache(maxsize=None)  # deterministic: each case's reference once
+def _bn_reference(k: int) -> tuple[np.ndarray, ...]:
+    """bpkit's BatchNorm1d backward on case k: (dx, dgamma, dbeta)."""
+    x, gamma, beta, dout, _, _ = batchnorm_case(*_BN_CASES[k])
+    bn = _bn_layer(gamma, beta)
+    bn.forward(x)
+    dx = bn.backward(dout)
+    return dx, bn.gamma.grad.copy(), bn.beta.grad.copy()
+
+
+@functools.lru_cache(maxsize=None)
+def _bn_numerical(k: int) -> tuple[np.ndarray, ...]:
+    """Central differences of L = sum(y * dout) on case k: (dx, dgamma, dbeta)."""
+    x, gamma, beta, dout, _, _ = batchnorm_case(*_BN_CASES[k])
+    x, gamma, beta = x.copy(), gamma.copy(), beta.copy()
+
+    def loss() -> float:
+        return float(np.sum(_bn_layer(gamma, beta).forward(x) * dout))
+
+    return tuple(numerical_grad(lambda _: loss(), a) for a in (x, gamma, beta))
+
+
+def _bn_dxhat(dout, xhat, inv_std, gamma):
+    return dout * gamma  # (N, D)
+
+
+def _bn_dx(dout, xhat, inv_std, gamma):
+    g = _bn_dxhat(dout, xhat, inv_std, gamma)
+    return inv_std * (g - g.mean(axis=0) - xhat * (g * xhat).mean(axis=0))
+
+
+_UNBIASED = ("dx uses the unbiased variance, 1/(N-1): the forward normalises with "
+             "the biased batch variance, var = mean((x - mean)^2), so dvar/dx_i = "
+             "2 (x_i - mean) / N; the N - 1 is only for the running variance")
+
+# name: (rule, [(hint, mistake)]), each a function of (dout, xhat, inv_std, gamma)
+_BN_RULES: dict[str, tuple[Callable, list[tuple[str, Callable]]]] = {
+    "dx": (
+        _bn_dx,
+        [
+            ("dx is missing both mean terms: the batch mean and variance depend on "
+             "every x_i too, so subtract mean(dxhat) and xhat * mean(dxhat * xhat), "
+             "per feature (axis=0)",
+             lambda d, xh, s, g: _bn_dxhat(d, xh, s, g) * s),
+            ("dx is missing the variance's term: the batch variance depends on every "
+             "x_i too, so also subtract xhat * mean(dxhat * xhat, axis=0)",
+             lambda d, xh, s, g: s * (d * g - (d * g).mean(axis=0))),
+            ("dx is missing the mean's term: the batch mean depends on every x_i "
+             "too, so also subtract mean(dxhat, axis=0)",
+             lambda d, xh, s, g: s * (d * g - xh * (d * g * xh).mean(axis=0))),
+            (_UNBIASED,
+             lambda d, xh, s, g: s * (d * g - (d * g).mean(axis=0)
+                                      - xh * (d * g * xh).sum(axis=0) / (len(d) - 1))),
+            (_UNBIASED,
+             lambda d, xh, s, g: s / (len(d) - 1) * (
+                 len(d) * d * g - (d * g).sum(axis=0) - xh * (d * g * xh).sum(axis=0))),
+            ("dx is missing gamma: y = gamma * xhat + beta, so dxhat = dout * gamma "
+             "before the normalisation's backward",
+             lambda d, xh, s, g: s * (d - d.mean(axis=0) - xh * (d * xh).mean(axis=0))),
+            ("dx is transposed: it has x's shape (N, D), one row per example",
+             lambda d, xh, s, g: _bn_dx(d, xh, s, g).T),
+            ("dx has the wrong sign: y grows with x along gamma * inv_std, so keep "
+             "dx = +inv_std * (dxhat - ...), no minus in front",
+             lambda d, xh, s, g: -_bn_dx(d, xh, s, g)),
+        ],
+    ),
+    "dgamma": (
+        lambda d, xh, s, g: (d * xh).sum(axis=0),
+        [
+            ("dgamma is missing the sum over the batch: gamma scales all N rows, so "
+             "its gradient adds up their N gradients: (dout * xhat).sum(axis=0), "
+             "shape (D,)", lambda d, xh, s, g: d * xh),
+            ("dgamma averages over the batch: gamma scales every row, so the N "
+             "gradients add up: use sum(axis=0), not mean",
+             lambda d, xh, s, g: (d * xh).mean(axis=0)),
+            ("dgamma keeps the summed axis: shape (1, D), but gamma has shape (D,); "
+             "drop keepdims", lambda d, xh, s, g: (d * xh).sum(axis=0, keepdims=True)),
+            ("dgamma sums over the wrong axis: sum over the batch (axis=0) to get one "
+             "number per feature, shape (D,)",
+             lambda d, xh, s, g: (d * xh).sum(axis=1)),
+            ("dgamma has the wrong sign: y = gamma * xhat + beta, so dgamma = "
+             "+(dout * xhat).sum(axis=0)", lambda d, xh, s, g: -(d * xh).sum(axis=0)),
+        ],
+    ),
+    "dbeta": (
+        lambda d, xh, s, g: d.sum(axis=0),
+        [
+            ("dbeta is missing the sum over the batch: beta is added to all N rows, "
+             "so its gradient adds up their N gradients: dout.sum(axis=0), shape (D,)",
+             lambda d, xh, s, g: d),
+            ("dbeta averages over the batch: beta is added to every row, so the N "
+             "gradients add up: use dout.sum(axis=0), not mean",
+             lambda d, xh, s, g: d.mean(axis=0)),
+            ("dbeta keeps the summed axis: shape (1, D), but beta has shape (D,); "
+             "drop keepdims", lambda d, xh, s, g: d.sum(axis=0, keepdims=True)),
+            ("dbeta sums over the wrong axis: sum over the batch (axis=0) to get one "
+             "number per feature, shape (D,)", lambda d, xh, s, g: d.sum(axis=1)),
+            ("dbeta has the wrong sign: beta is added to y, so dbeta = "
+             "+dout.sum(axis=0)", lambda d, xh, s, g: -d.sum(axis=0)),
+        ],
+    ),
+}
+
+
+def _bn_same(a: np.ndarray, b: np.ndarray) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-7, atol=1e-10))
+
+
+def _bn_same_all(out: tuple, want: tuple) -> bool:
+    return all(_bn_same(o, w) for o, w in zip(out, want))
+
+
+@hints_on_error(should="return (dx, dgamma, dbeta)")
+def check_batchnorm_backward(batchnorm_backward: Callable[..., object]) -> Feedback:
+    """`batchnorm_backward(dout, xhat, inv_std, gamma)`: (dx, dgamma, dbeta) of
+    training-mode batch norm, y = gamma * xhat + beta, xhat = (x - mean) * inv_std.
+
+    Compared with bpkit's `BatchNorm1d.backward` and with central finite
+    differences, at two inputs of different shapes.
+    """
+    cases = [batchnorm_case(*c) for c in _BN_CASES]
+    args = [(dout, xhat, inv_std, gamma) for _, gamma, _, dout, xhat, inv_std in cases]
+    dout, xhat, inv_std, gamma = args[0]
+    try:
+        got = call(batchnorm_backward, *args[0])
+    except LearnerError as e:  # a broadcasting error is the common one
+        words = ("shape", "broadcast", "dimension")
+        if not e.raised or not any(w in str(e) for w in words):
+            raise
+        n, d = dout.shape
+        return hint(f"{e}. Check the shapes: dout and xhat are ({n}, {d}), inv_std "
+                    f"and gamma ({d},); sum or average over axis=0 for a (D,) result")
+    if got is NOT_ATTEMPTED:
+        return not_attempted("batchnorm_backward(dout, xhat, inv_std, gamma)")
+    names = ("dx", "dgamma", "dbeta")
+    who = name_of(batchnorm_backward)
+    what = "three arrays, in the order (dx, dgamma, dbeta)"
+    outs = [arrays(got, names, who, what)] + [
+        arrays(run(batchnorm_backward, *a), names, who, what) for a in args[1:]]
+    wants = [_bn_reference(k) for k in range(len(cases))]
+    if all(_bn_same_all(o, w) for o, w in zip(outs, wants)):
+        err = max(rel_error(o, f) for k in range(len(cases))
+                  for o, f in zip(outs[k], _bn_numerical(k)))
+        if err > 1e-5:  # bpkit's backward agrees with the differences (tested)
+            return hint(f"your answer matches BatchNorm1d.backward but differs from "
+                        f"central finite differences by {err:.1e}")
+        return correct(
+            "dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) with "
+            "dxhat = dout * gamma; as BatchNorm1d.backward gives, and central finite "
+            f"differences agree to {err:.0e}"
+        )
+    if hard_coded(outs, wants, _bn_same_all):
+        return hard_coded_hint("batchnorm_backward", "dout, xhat, inv_std and gamma")
+    order = order_hint(outs, wants, names, _bn_same)
+    if order:
+        return hint(order)
+    odd = non_finite(outs[0], names)
+    if odd:
+        return hint(odd)
+
+    problems = []
+    for k, name in enumerate(names):
+        rule, mistakes = _BN_RULES[name]
+        results = [(out[k], a) for out, a in zip(outs, args)]
+        if all(_bn_same(v, w[k]) for (v, _), w in zip(results, wants)):
+            continue
+        for message, mistake in mistakes:
+            if all(_bn_same(v, mistake(*a)) for v, a in results):
+                problems.append(message)
+                break
+        else:
+            want, mine = wants[0][k], outs[0][k]
+            if mine.shape != want.shape:
+                problems.append(f"{name} has shape {mine.shape}, expected {want.shape} "
+                                f"for dout of shape {dout.shape}")
+            else:
+                i = np.unravel_index(int(np.argmax(np.abs(mine - want))), want.shape)
+                g, w = show(mine[i], want[i], ".4g")
+                where = ", ".join(str(int(j)) for j in i)
+                problems.append(f"{name} has the right shape but {name}[{where}] gives "
+                                f"{g}, expected {w}")
+    ok = [n for n in names if not any(p.startswith(n + " ") for p in problems)]
+    prefix = f"{', '.join(ok)} right; " if ok else ""
+    return hint(prefix + "; ".join(problems))
