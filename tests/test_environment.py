@@ -140,7 +140,10 @@ needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="no make he
 def _make_dry_run(*args: str, tmp_path: Path) -> str:
     """The commands `make -n` would run on a fresh clone (.venv in tmp_path)."""
     venv = tmp_path / "venv"
-    env = {k: v for k, v in os.environ.items() if k != "WITH_TORCH"}
+    # a `make test WITH_TORCH=1` above us passes its variables down through
+    # MAKEFLAGS (and MAKEOVERRIDES): drop them, this is a fresh clone's make
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("WITH_TORCH", "MAKEFLAGS", "MAKEOVERRIDES", "MFLAGS", "MAKELEVEL")}
     out = subprocess.run(["make", "-n", "-C", str(ROOT), f"VENV={venv}", *args],
                          capture_output=True, text=True, check=True, env=env)
     return out.stdout.replace("\\\n", " ")  # one line per command
