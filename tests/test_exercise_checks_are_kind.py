@@ -102,6 +102,17 @@ def _rnn_step_backward(dh, x, h_prev, h, Wx, Wh):
     return da @ Wx.T, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0)
 
 
+def _rnn_backward_loop(dh, x, h0, hs, Wx, Wh, step_backward):
+    dx, dnext = np.zeros_like(x), np.zeros_like(h0)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+    for t in range(x.shape[1] - 1, -1, -1):
+        h_prev = hs[:, t - 1] if t else h0
+        dx[:, t], dnext, gWx, gWh, gb = step_backward(dh[:, t] + dnext, x[:, t],
+                                                      h_prev, hs[:, t], Wx, Wh)
+        dWx, dWh, db = dWx + gWx, dWh + gWh, db + gb
+    return dx, dnext, dWx, dWh, db
+
+
 def _batchnorm(dout, xhat, inv_std, gamma):
     dxhat = dout * gamma
     n = dout.shape[0]
@@ -136,6 +147,7 @@ SOLUTIONS: dict[str, Callable] = {
     "check_adam_step": _adam,
     "check_adamw_step": _adamw,
     "check_rnn_step_backward": _rnn_step_backward,
+    "check_rnn_backward_loop": _rnn_backward_loop,
     "check_step_jacobian": lambda h, Wh: np.diag(1 - h**2) @ Wh.T,
     "check_tbptt_windows": _windows,
 }

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from bpkit.exercises.lesson07 import (
+    check_rnn_backward_loop,
     check_rnn_step_backward,
     check_step_jacobian,
     check_tbptt_windows,
@@ -173,3 +174,120 @@ def test_tbptt_windows_match_what_tbptt_does():
     model.cell.forward = spy
     tbptt(model, np.zeros((1, 9, 1)), np.zeros((1, 9, 1)), k1=2, k2=6)
     assert seen == [stop - w0 for w0, _, stop in _windows(9, 2, 6)]
+
+
+# ------------------------------------------------------------ the BPTT loop
+def _loop(carry="add", accumulate=True, forward=False, dh0="dh_prev", h_prev="ok"):
+    """A learner's rnn_backward_loop with the chosen slips."""
+
+    def fn(dh, x, h0, hs, Wx, Wh, step_backward):
+        N, T, D = x.shape
+        dx = np.zeros_like(x)
+        dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+        dnext = dh[:, -1] if carry == "init_last" else np.zeros_like(h0)
+        steps = range(T) if forward else range(T - 1, -1, -1)
+        for t in steps:
+            g = {"add": dh[:, t] + dnext, "none": dh[:, t],
+                 "init_last": dh[:, t] + dnext,
+                 "no_own": dnext if t < T - 1 else dh[:, t],
+                 "twice": 2 * dh[:, t] + dnext}[carry]
+            prev = hs[:, t - 1] if t else h0
+            if h_prev == "h_t":
+                prev = hs[:, t]
+            gx, dnext, gWx, gWh, gb = step_backward(g, x[:, t], prev, hs[:, t], Wx, Wh)
+            dx[:, t] = gx
+            if accumulate:
+                dWx, dWh, db = dWx + gWx, dWh + gWh, db + gb
+            else:
+                dWx, dWh, db = gWx, gWh, gb
+            last_g = g
+        out0 = {"dh_prev": dnext, "total": last_g, "own_last": dh[:, -1]}[dh0]
+        return dx, out0, dWx, dWh, db
+
+    return fn
+
+
+def test_rnn_backward_loop_accepts_the_solution():
+    fb = check_rnn_backward_loop(_loop())
+    assert fb.ok and "match rnn_backward at two shapes" in fb.message
+
+
+@pytest.mark.parametrize(
+    "kwargs,words",
+    [
+        (dict(carry="none"), "each step sees only its own dh[:, t]"),
+        (dict(accumulate=False), "dWx, dWh, db hold one step's share only"),
+        (dict(accumulate=False, forward=True), "runs forward in time"),
+        (dict(forward=True), "runs forward in time"),
+        (dict(carry="no_own"), "drop each step's own dh[:, t]"),
+        (dict(carry="twice"), "dh[:, t] is counted twice"),
+        (dict(carry="init_last"), "dh[:, t] is counted twice"),
+        (dict(dh0="total"), "total gradient at hs[:, 0]"),
+        (dict(dh0="own_last"), "dh0 is the last step's gradient"),
+        (dict(h_prev="h_t"), "h_prev = hs[:, t - 1]"),
+    ],
+)
+def test_rnn_backward_loop_names_each_mistake(kwargs, words):
+    fb = check_rnn_backward_loop(_loop(**kwargs))
+    assert not fb.ok
+    assert words in fb.message
+
+
+def test_rnn_backward_loop_names_weights_accumulated_from_the_first_step_only():
+    sol = _loop()
+
+    def first_only(dh, x, h0, hs, Wx, Wh, step_backward):
+        dx, dh0, *_ = sol(dh, x, h0, hs, Wx, Wh, step_backward)
+        T = x.shape[1]
+        # the first step processed is T - 1, whose dL/dh is dh[:, -1] alone
+        _, _, gWx, gWh, gb = step_backward(dh[:, -1], x[:, -1], hs[:, T - 2],
+                                           hs[:, -1], Wx, Wh)
+        return dx, dh0, gWx, gWh, gb
+
+    fb = check_rnn_backward_loop(first_only)
+    assert not fb.ok and "one step's share only" in fb.message
+
+
+def test_rnn_backward_loop_wants_the_loop_not_the_package():
+    from bpkit.rnn import RNNCache, rnn_backward
+
+    def package(dh, x, h0, hs, Wx, Wh, step_backward):
+        cache = RNNCache(x, h0, hs.transpose(1, 0, 2).copy(), Wx, Wh,
+                         np.zeros(Wh.shape[0]), "tanh")
+        return tuple(rnn_backward(dh, cache)[:5])
+
+    fb = check_rnn_backward_loop(package)
+    assert not fb.ok and "the loop is the exercise" in fb.message
+
+
+def test_rnn_backward_loop_shapes_order_hard_coded_and_not_attempted():
+    sol = _loop()
+
+    def time_major(*args):
+        dx, *rest = sol(*args)
+        return (dx.transpose(1, 0, 2), *rest)
+
+    fb = check_rnn_backward_loop(time_major)
+    assert not fb.ok and "dx has shape (5, 2, 3), expected (2, 5, 3)" in fb.message
+
+    fb = check_rnn_backward_loop(lambda *a: sol(*a)[::-1])
+    assert not fb.ok and "wrong order" in fb.message
+
+    const = []
+
+    def hard(*args):
+        if not const:
+            const.append(sol(*args))
+        return const[0]
+
+    fb = check_rnn_backward_loop(hard)
+    assert not fb.ok and "hard-coded" in fb.message
+
+    def todo(*args):
+        raise NotImplementedError()
+
+    assert check_rnn_backward_loop(todo).status == "not attempted"
+    fb = check_rnn_backward_loop(lambda *a: None)
+    assert not fb.ok and "None" in fb.message
+    fb = check_rnn_backward_loop(lambda *a: 1 / 0)
+    assert not fb.ok and "ZeroDivisionError" in fb.message

@@ -6,14 +6,19 @@ from typing import Callable
 
 import numpy as np
 
-from ..rnn import rnn_step_backward, rnn_step_forward, step_jacobian
+from ..rnn import (
+    rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward, step_jacobian,
+)
 from . import (
     NOT_ATTEMPTED, Feedback, LearnerError, array, arrays, call, correct, describe,
     hard_coded, hard_coded_hint, hint, hints_on_error, name_of, non_finite,
     not_attempted, order_hint, run, show,
 )
 
-__all__ = ["check_rnn_step_backward", "check_step_jacobian", "check_tbptt_windows"]
+__all__ = [
+    "check_rnn_backward_loop", "check_rnn_step_backward", "check_step_jacobian",
+    "check_tbptt_windows",
+]
 
 _NAMES = ("dx", "dh_prev", "dWx", "dWh", "db")
 
@@ -38,6 +43,21 @@ def _all_close(a, b) -> bool:
     return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
 
 
+def _tuple_hint(outs: list, wants: list, names: tuple[str, ...], who: str, inputs: str,
+                extras: dict[str, str]) -> Feedback | None:
+    """The hint for a hard-coded answer, the wrong order or a wrong shape; else None."""
+    if hard_coded(outs, wants, _all_close):
+        return hard_coded_hint(who, inputs)
+    order = order_hint(outs, wants, names, _close)
+    if order:
+        return hint(order)
+    for name, g, w in zip(names, outs[0], wants[0]):
+        if g.shape != w.shape:
+            return hint(f"{name} has shape {g.shape}, expected {w.shape}, the shape of "
+                        f"what it is the gradient of{extras.get(name, '')}")
+    return None
+
+
 @hints_on_error(should="return (dx, dh_prev, dWx, dWh, db)")
 def check_rnn_step_backward(
     step_backward: Callable[..., tuple[np.ndarray, ...]],
@@ -54,17 +74,13 @@ def check_rnn_step_backward(
     got = list(arrays(got, _NAMES, who, what))
     args2, want2 = _step_case(1)
     got2 = list(arrays(run(step_backward, *args2), _NAMES, who, what))
-    if hard_coded([got, got2], [want, want2], _all_close):
-        return hard_coded_hint("step_backward", "dh, x, h_prev, h, Wx and Wh")
-    order = order_hint([got, got2], [want, want2], _NAMES, _close)
-    if order:
-        return hint(order)
-    for name, g, w in zip(_NAMES, got, want):
-        if g.shape != w.shape:
-            extra = (" (db adds up the rows: b was broadcast over the batch, so sum "
-                     "over axis 0)") if name == "db" else ""
-            return hint(f"{name} has shape {g.shape}, expected {w.shape}, the shape of "
-                        f"what it is the gradient of{extra}")
+    early = _tuple_hint(
+        [got, got2], [want, want2], _NAMES, "step_backward",
+        "dh, x, h_prev, h, Wx and Wh",
+        {"db": " (db adds up the rows: b was broadcast over the batch, so sum over "
+               "axis 0)"})
+    if early is not None:
+        return early
     if _all_close(got, want):
         if not _all_close(got2, want2):
             wrong = [n for n, g, w in zip(_NAMES, got2, want2) if not _close(g, w)]
@@ -269,3 +285,161 @@ def check_tbptt_windows(
         return hint(case)
     return correct("with k1 = k2 the windows are the chunks themselves; with k2 > k1 "
                    "each reaches k2 - k1 steps into the chunk before")
+
+
+# ------------------------------------------------------------ the BPTT loop
+_LOOP_NAMES = ("dx", "dh0", "dWx", "dWh", "db")
+_LOOP_SIG = "rnn_backward_loop(dh, x, h0, hs, Wx, Wh, step_backward)"
+
+
+def _loop_case(seed: int, N: int, T: int, D: int, H: int):
+    """A sequence with N, T, D, H all different; dh (N, T, H) from every step's loss."""
+    rng = np.random.default_rng(seed)
+    x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
+    Wx, Wh = rng.standard_normal((D, H)) / np.sqrt(D), rng.standard_normal((H, H))
+    Wh *= 0.9 / np.sqrt(H)  # the carried gradient stays as large as a step's own
+    hs, cache = rnn_forward(x, h0, Wx, Wh, 0.1 * rng.standard_normal(H))
+    dh = rng.standard_normal((N, T, H))
+    g = rnn_backward(dh, cache)
+    return (dh, x, h0, hs, Wx, Wh), [g.dx, g.dh0, g.dWx, g.dWh, g.db]
+
+
+def _step(dh, x, h_prev, h, Wx, Wh):
+    return rnn_step_backward(dh, (x, h_prev, h, Wx, Wh, "tanh"))
+
+
+def _slipped_loop(dh, x, h0, hs, Wx, Wh, total):
+    """The loop with dL/dh_t = total(t, dh[:, t], dnext); every step's shares too."""
+    T = x.shape[1]
+    dx, dnext, parts, totals = np.zeros_like(x), np.zeros_like(h0), {}, {}
+    for t in range(T - 1, -1, -1):
+        g = totals[t] = total(t, dh[:, t], dnext)
+        h_prev = hs[:, t - 1] if t else h0
+        dx[:, t], dnext, *parts[t] = _step(g, x[:, t], h_prev, hs[:, t], Wx, Wh)
+    weights = [sum(parts[t][k] for t in range(T)) for k in range(3)]
+    return [dx, dnext, *weights], parts, totals
+
+
+class _Spy:
+    """The step backward handed to the learner: bpkit's, noting each call's step t."""
+
+    def __init__(self, x, h0, hs):
+        self.x, self.h0, self.hs, self.steps, self.bad_args = x, h0, hs, [], False
+
+    def __call__(self, dh, x, h_prev, h, Wx, Wh):
+        T = self.hs.shape[1]
+        t = next((t for t in range(T) if np.shape(h) == self.hs[:, t].shape
+                  and np.array_equal(h, self.hs[:, t])), None)
+        self.steps.append(t)
+        if t is None or not (
+                np.array_equal(x, self.x[:, t])
+                and np.array_equal(h_prev, self.hs[:, t - 1] if t else self.h0)):
+            self.bad_args = True
+        return _step(dh, x, h_prev, h, Wx, Wh)
+
+
+def _run_loop(loop: Callable, case, first: bool):
+    (dh, x, h0, hs, Wx, Wh), want = case
+    spy = _Spy(x, h0, hs)
+    got = (call if first else run)(loop, dh, x, h0, hs, Wx, Wh, spy)
+    if got is NOT_ATTEMPTED:
+        return NOT_ATTEMPTED, spy
+    what = "five arrays: dx, dh0, dWx, dWh, db"
+    return list(arrays(got, _LOOP_NAMES, name_of(loop), what)), spy
+
+
+@hints_on_error(should="return (dx, dh0, dWx, dWh, db)")
+def check_rnn_backward_loop(
+    loop: Callable[..., tuple[np.ndarray, ...]],
+) -> Feedback:
+    """`rnn_backward_loop(dh, x, h0, hs, Wx, Wh, step_backward)` -> five gradients.
+
+    It returns (dx, dh0, dWx, dWh, db) for the whole sequence.
+
+    hs[:, t] (N, H) is step t's output, tanh(x[:, t] @ Wx + h_prev @ Wh + b), with
+    h_prev = hs[:, t - 1] (h0 for t = 0); dh[:, t] is dL/dh from step t's own loss.
+    step_backward(dh, x, h_prev, h, Wx, Wh) has exercise 1's signature; the check
+    passes bpkit's rnn_step_backward behind it.
+    """
+    cases = [_loop_case(0, 2, 5, 3, 4), _loop_case(1, 3, 4, 6, 5)]
+    got, spy = _run_loop(loop, cases[0], True)
+    if got is NOT_ATTEMPTED:
+        return not_attempted(_LOOP_SIG)
+    got2, _ = _run_loop(loop, cases[1], False)
+    want, want2 = cases[0][1], cases[1][1]
+    early = _tuple_hint(
+        [got, got2], [want, want2], _LOOP_NAMES, "rnn_backward_loop",
+        "dh, x, h0, hs, Wx and Wh",
+        {"dx": " (batch first, like x: dx[:, t] is step t's dx)",
+         "dh0": " (the gradient of h0, what step 0 sends back)"})
+    if early is not None:
+        return early
+    T = cases[0][0][1].shape[1]
+    if _all_close(got, want) and _all_close(got2, want2):
+        if sorted(spy.steps) != list(range(T)):
+            return hint("the numbers are right, but the loop is the exercise: call "
+                        "step_backward once per step, from t = T - 1 down to 0")
+        return correct("dx, dh0, dWx, dWh and db match rnn_backward at two shapes")
+    if _all_close(got, want):
+        wrong = [n for n, g, w in zip(_LOOP_NAMES, got2, want2) if not _close(g, w)]
+        return hint(f"right for the first sequence, but for another {', '.join(wrong)} "
+                    f"{'is' if len(wrong) == 1 else 'are'} wrong: take T, N and the "
+                    "arrays from the arguments, nothing from the first case")
+    odd = non_finite(got, _LOOP_NAMES)
+    if odd:
+        return hint(odd)
+    steps = [t for t in spy.steps if t is not None]
+    if spy.bad_args:
+        return hint("step t's backward takes x[:, t], h_prev = hs[:, t - 1] (h0 for "
+                    "t = 0) and h_t = hs[:, t], with that step's total dL/dh_t")
+    if not steps:
+        return hint("call step_backward (the last argument) once per step, from "
+                    "t = T - 1 down to 0, and collect what it returns")
+    args = cases[0][0]
+
+    def sums(total):
+        return _slipped_loop(*args, total)
+
+    no_carry = sums(lambda t, own, nxt: own)[0]
+    if _all_close(got, no_carry):
+        return hint("each step sees only its own dh[:, t]: dL/dh_t is dh[:, t] plus "
+                    "the dh_prev that step t + 1 sends back, so carry it into the "
+                    "next (earlier) step")
+    last = T - 1
+    no_own = sums(lambda t, own, nxt: own if t == last else nxt)[0]
+    twice = [sums(lambda t, own, nxt: 2 * own + nxt)[0],
+             sums(lambda t, own, nxt: own + (own if t == last else nxt))[0]]
+    if _all_close(got, no_own):
+        return hint("you carry the gradient back but drop each step's own dh[:, t]: "
+                    "dL/dh_t = dh[:, t] + dh_next, the sum of both paths")
+    if any(_all_close(got, w) for w in twice):
+        return hint("dh[:, t] is counted twice: dL/dh_t = dh[:, t] + dh_next once, "
+                    "with dh_next starting at zero at t = T - 1")
+    if len(steps) >= 2 and steps == sorted(steps) and len(set(steps)) > 1:
+        return hint("the loop runs forward in time: dL/dh_t needs what step t + 1 "
+                    "sends back, so go from t = T - 1 down to 0")
+    _, parts, totals = sums(lambda t, own, nxt: own + nxt)
+    if _all_close(got[:2], want[:2]):
+        single = [k for k in range(3) for t in (0, last)
+                  if not _close(got[2 + k], want[2 + k]) and _close(got[2 + k],
+                                                                      parts[t][k])]
+        if single:
+            names = ", ".join(dict.fromkeys(_LOOP_NAMES[2 + k] for k in single))
+            return hint(f"{names} hold one step's share only: Wx, Wh and b are "
+                        "shared by all T steps, so start them at zero and add (+=) "
+                        "every step's dWx, dWh, db")
+    if _all_close(got[:1] + got[2:], want[:1] + want[2:]):
+        if _close(got[1], totals[0]):
+            return hint("dh0 is the total gradient at hs[:, 0], step 0's output: "
+                        "go through step 0 too, dh0 is the dh_prev that step 0 "
+                        "returns")
+        if _close(got[1], totals[last]) or _close(got[1], args[0][:, last]):
+            return hint("dh0 is the last step's gradient; return what the loop "
+                        "carries out of step 0, the dh_prev that step 0 returns")
+        return hint("dh0 is wrong, the rest is right: dh0 is the dh_prev that step "
+                    "0's backward returns")
+    wrong = [n for n, g, w in zip(_LOOP_NAMES, got, want) if not _close(g, w)]
+    return hint(f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong. For "
+                "t from T - 1 down to 0: dL/dh_t = dh[:, t] + dh_next, step_backward "
+                "gives dx[:, t] and the new dh_next, and dWx, dWh, db add up; dh0 is "
+                "the last dh_next")
