@@ -31,7 +31,7 @@ __all__ = [
     "Feedback", "NOT_ATTEMPTED", "HARD_CODED", "LearnerError", "array", "arrays",
     "attempt", "call", "correct", "describe", "hard_coded", "hard_coded_hint", "hint",
     "hints_on_error", "learner_error", "name_of", "non_finite", "not_attempted",
-    "number", "order_hint", "run", "show",
+    "number", "order_hint", "run", "show", "batch_sum_mistakes",
 ]
 
 # the one wording for an answer that ignores the function's inputs
@@ -374,3 +374,33 @@ def hints_on_error(check: Callable[..., Feedback] | None = None, *,
         return _tidy(fb)
 
     return wrapped
+
+
+def batch_sum_mistakes(
+    grad: str, param: str, role: str, formula: str, letter: str,
+    rows: Callable[..., Any],
+) -> list[tuple[str, Callable[..., Any]]]:
+    """The classic slips in the gradient of a parameter shared by the batch's rows.
+
+    `grad` is its name ("db"), `param` the parameter's ("b"), `role` how it meets
+    the rows ("is added to", "scales"), `formula` the right answer as code
+    ("dout.sum(axis=0)"), `letter` its length's shape letter ("H"), and
+    `rows(*args)` the per-row gradients (N, letter) that the answer sums.
+    Returns [(hint, the mistake as a function of the check's arguments)].
+    """
+    shape = f"shape ({letter},)"
+    return [
+        (f"{grad} is missing the sum over the batch: {param} {role} all N rows, so "
+         f"its gradient adds up their N gradients: {formula}, {shape}",
+         lambda *a: rows(*a)),
+        (f"{grad} averages over the batch: {param} {role} every row, so the N "
+         f"gradients add up: use {formula}, not mean",
+         lambda *a: rows(*a).mean(axis=0)),
+        (f"{grad} sums over the wrong axis: sum over the batch (axis=0) to get one "
+         f"number per feature, {shape}", lambda *a: rows(*a).sum(axis=1)),
+        (f"{grad} keeps the summed axis: it has shape (1, {letter}), but {param} has "
+         f"{shape}; drop keepdims ({param} - lr * {grad} would turn {param} into a "
+         f"(1, {letter}) matrix)", lambda *a: rows(*a).sum(axis=0, keepdims=True)),
+        (f"{grad} has the wrong sign: {grad} = +{formula}, with no minus in front",
+         lambda *a: -rows(*a).sum(axis=0)),
+    ]

@@ -9,7 +9,7 @@ import numpy as np
 from . import (
     NOT_ATTEMPTED, Feedback, LearnerError, array, arrays, call, correct, hard_coded,
     hard_coded_hint, hint, hints_on_error, name_of, not_attempted, order_hint, run,
-    show,
+    show, batch_sum_mistakes,
 )
 
 __all__ = ["check_linear_backward", "check_logsumexp", "check_softmax_ce_grad"]
@@ -65,21 +65,8 @@ _LINEAR_RULES: dict[str, tuple[Callable, list[tuple[str, Callable]]]] = {
     ),
     "db": (
         lambda x, W, b, g: g.sum(axis=0),
-        [
-            ("db is missing the sum over the batch: b is added to all N rows, so "
-             "its gradient adds up their N gradients: dout.sum(axis=0), shape (H,)",
-             lambda x, W, b, g: g),
-            ("db averages over the batch: b is added to every row, so the N "
-             "gradients add up: use dout.sum(axis=0), not mean",
-             lambda x, W, b, g: g.mean(axis=0)),
-            ("db sums over the wrong axis: sum over the batch (axis=0) to get one "
-             "number per output feature, shape (H,)", lambda x, W, b, g: g.sum(axis=1)),
-            ("db keeps the summed axis: dout.sum(axis=0, keepdims=True) has shape "
-             "(1, H), but b has shape (H,); drop keepdims (b - lr * db would turn b "
-             "into a (1, H) matrix)",
-             lambda x, W, b, g: g.sum(axis=0, keepdims=True)),
-            ("db has the wrong sign: b is added to y, so db = +dout.sum(axis=0)",
-             lambda x, W, b, g: -g.sum(axis=0)),
+        batch_sum_mistakes("db", "b", "is added to", "dout.sum(axis=0)", "H",
+                           lambda x, W, b, g: g) + [
             ("db sums over everything: it needs one entry per output feature, "
              "dout.sum(axis=0) with shape (H,)",
              lambda x, W, b, g: np.asarray(g.sum())),

@@ -15,7 +15,7 @@ from ..layers import Linear, Sequential, Sigmoid
 from . import (
     NOT_ATTEMPTED, Feedback, LearnerError, array, arrays, call, correct, describe,
     hard_coded, hard_coded_hint, hint, hints_on_error, name_of, non_finite,
-    not_attempted, number, order_hint, run, show,
+    not_attempted, number, order_hint, run, show, batch_sum_mistakes,
 )
 
 __all__ = [
@@ -375,38 +375,13 @@ _BN_RULES: dict[str, tuple[Callable, list[tuple[str, Callable]]]] = {
     ),
     "dgamma": (
         lambda d, xh, s, g: (d * xh).sum(axis=0),
-        [
-            ("dgamma is missing the sum over the batch: gamma scales all N rows, so "
-             "its gradient adds up their N gradients: (dout * xhat).sum(axis=0), "
-             "shape (D,)", lambda d, xh, s, g: d * xh),
-            ("dgamma averages over the batch: gamma scales every row, so the N "
-             "gradients add up: use sum(axis=0), not mean",
-             lambda d, xh, s, g: (d * xh).mean(axis=0)),
-            ("dgamma keeps the summed axis: shape (1, D), but gamma has shape (D,); "
-             "drop keepdims", lambda d, xh, s, g: (d * xh).sum(axis=0, keepdims=True)),
-            ("dgamma sums over the wrong axis: sum over the batch (axis=0) to get one "
-             "number per feature, shape (D,)",
-             lambda d, xh, s, g: (d * xh).sum(axis=1)),
-            ("dgamma has the wrong sign: y = gamma * xhat + beta, so dgamma = "
-             "+(dout * xhat).sum(axis=0)", lambda d, xh, s, g: -(d * xh).sum(axis=0)),
-        ],
+        batch_sum_mistakes("dgamma", "gamma", "scales", "(dout * xhat).sum(axis=0)",
+                           "D", lambda d, xh, s, g: d * xh),
     ),
     "dbeta": (
         lambda d, xh, s, g: d.sum(axis=0),
-        [
-            ("dbeta is missing the sum over the batch: beta is added to all N rows, "
-             "so its gradient adds up their N gradients: dout.sum(axis=0), shape (D,)",
-             lambda d, xh, s, g: d),
-            ("dbeta averages over the batch: beta is added to every row, so the N "
-             "gradients add up: use dout.sum(axis=0), not mean",
-             lambda d, xh, s, g: d.mean(axis=0)),
-            ("dbeta keeps the summed axis: shape (1, D), but beta has shape (D,); "
-             "drop keepdims", lambda d, xh, s, g: d.sum(axis=0, keepdims=True)),
-            ("dbeta sums over the wrong axis: sum over the batch (axis=0) to get one "
-             "number per feature, shape (D,)", lambda d, xh, s, g: d.sum(axis=1)),
-            ("dbeta has the wrong sign: beta is added to y, so dbeta = "
-             "+dout.sum(axis=0)", lambda d, xh, s, g: -d.sum(axis=0)),
-        ],
+        batch_sum_mistakes("dbeta", "beta", "is added to", "dout.sum(axis=0)", "D",
+                           lambda d, xh, s, g: d),
     ),
 }
 
