@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 from bpkit.exercises import Feedback
+from tests.test_exercises_lesson04 import bn_solution as _batchnorm  # one solution
 
 # the one wording every check uses for an answer that ignores its inputs
 HARD_CODED = "does not depend on the inputs"
@@ -111,14 +112,6 @@ def _rnn_backward_loop(dh, x, h0, hs, Wx, Wh, step_backward):
                                                       h_prev, hs[:, t], Wx, Wh)
         dWx, dWh, db = dWx + gWx, dWh + gWh, db + gb
     return dx, dnext, dWx, dWh, db
-
-
-def _batchnorm(dout, xhat, inv_std, gamma):
-    dxhat = dout * gamma
-    n = dout.shape[0]
-    dx = inv_std / n * (n * dxhat - dxhat.sum(axis=0)
-                        - xhat * (dxhat * xhat).sum(axis=0))
-    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
 
 
 def _windows(T, k1, k2):
