@@ -137,7 +137,7 @@ def test_axes_seen_before_reuse_their_background_and_match_a_full_redraw():
         app.run_button.click()
         app.reset_button.click()
     app.run_button.click()
-    assert app._background is not None and len(app._backgrounds) >= 2
+    assert app._background is not None and len(app._kept_frames) >= 2
     cached = pixels(app)
     app.invalidate()
     app.redraw()                           # the same state, drawn from scratch

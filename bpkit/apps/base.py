@@ -178,6 +178,8 @@ class AppView:
         self._layout_frozen = False
         self._background = None  # pixels of everything but the animated artists
         self._animated: list = []  # none: every render redraws the whole figure
+        self._static_frame = None  # what the static part shows (see show_frame)
+        self._kept_frames: dict = {}  # frame -> its background, the most recent few
 
     def animate(self, *artists) -> None:
         """Mark artists that change on every update; the rest is drawn once and cached.
@@ -190,8 +192,24 @@ class AppView:
             self._animated.append(a)
 
     def invalidate(self) -> None:
-        """The cached background is stale: redraw everything on the next render."""
+        """The cached background is stale: redraw everything on the next render.
+
+        The kept backgrounds of other frames are dropped too: whatever changed
+        is in them as well.
+        """
         self._background = None
+        self._kept_frames.clear()
+
+    def show_frame(self, frame) -> None:
+        """The static part now shows `frame` (a hashable: axis limits, ticks...).
+
+        Set the axes for it first. A frame drawn before gets its kept background
+        back, so toggling between a few axis ranges costs no full redraw; a new one
+        is drawn whole on the next render and kept (the eight most recent).
+        """
+        if frame != self._static_frame:
+            self._static_frame = frame
+            self._background = self._kept_frames.get(frame)
 
     def handler(self, fn: Callable) -> Callable:
         """Wrap a callback so any error is shown in the app, with its traceback.
@@ -236,6 +254,11 @@ class AppView:
         elif self._background is None:
             canvas.draw()  # animated artists are left out of this full draw
             self._background = canvas.copy_from_bbox(self.fig.bbox)
+            if self._static_frame is not None:
+                self._kept_frames.pop(self._static_frame, None)
+                if len(self._kept_frames) >= 8:
+                    self._kept_frames.pop(next(iter(self._kept_frames)))
+                self._kept_frames[self._static_frame] = self._background
         else:
             canvas.restore_region(self._background)
         for artist in self._animated:

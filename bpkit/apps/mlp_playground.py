@@ -78,7 +78,6 @@ class _BoundaryAndLoss(AppView):
         # and the frame over both
         self.animate(self.boundary, *self.points, *ax.spines.values(), self.loss_line)
         self._xmax = None
-        self._backgrounds: dict[int, object] = {}  # cached pixels, one per x range
 
     def _show(self, image: np.ndarray, losses: list[float], xmax: int) -> None:
         """Put a new boundary image and loss curve on screen."""
@@ -88,13 +87,11 @@ class _BoundaryAndLoss(AppView):
         idx = np.arange(n - 1, -1, -every)[::-1]
         self.loss_line.set_data(idx + 1, np.clip(np.asarray(losses)[idx], 1e-3, 10))
         if xmax != self._xmax:  # coarse jumps, so the ticks stay put between them
-            # keep AppView's cached background for each x range: going back to
-            # one (a reset after a long run) costs no full redraw
-            if self._xmax is not None and self._background is not None:
-                self._backgrounds[self._xmax] = self._background
+            # one kept background per x range: going back to one (a reset after
+            # a long run) costs no full redraw
             self._xmax = xmax
             self.ax_loss.set_xlim(0, xmax)
-            self._background = self._backgrounds.get(xmax)  # None: draw it all
+            self.show_frame(xmax)
         self.render()
 
 

@@ -105,7 +105,6 @@ class SingleWeightApp(AppView):
         self.animate(self.parabola, self.minimum, self.tangent, self.path,
                      self.current, self.curve)
         self._limits = None
-        self._backgrounds: dict = {}  # limits -> cached background, a few kept
         # few ticks: tick labels are most of a redraw's cost
         ax2.yaxis.set_minor_locator(NullLocator())
         for a in (ax, ax2):
@@ -149,8 +148,7 @@ class SingleWeightApp(AppView):
             )
             # axes seen before reuse their background: run / reset toggles
             # between a few sets of limits, and redrawing the axes is the cost
-            self.invalidate()
-            self._background = self._backgrounds.get(limits)
+            self.show_frame(limits)
 
         # the verdict follows the regime, not only the cut-off: a diverging run is
         # marked as such from its first step
@@ -158,7 +156,3 @@ class SingleWeightApp(AppView):
                   else WARN if m.regime in ("oscillates forever", "stuck") else GOOD)
         self.status.value = status_html(m.message, colour)
         self.render()
-        if self._background is not None and limits not in self._backgrounds:
-            if len(self._backgrounds) >= 8:
-                self._backgrounds.pop(next(iter(self._backgrounds)))
-            self._backgrounds[limits] = self._background
