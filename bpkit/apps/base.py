@@ -80,7 +80,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def png_bytes(rgba: np.ndarray) -> bytes:
-    """PNG of the RGB of an (H, W, 4) uint8 buffer: rows unfiltered, zlib level 1.
+    """PNG of the RGB of an (H, W, 4) or (H, W, 3) uint8 buffer: rows unfiltered, zlib 1.
 
     PIL tries five row filters on every row: 2-3x the time of compressing the
     rows as they are, for about the same size on a plot's flat colours.

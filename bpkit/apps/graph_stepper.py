@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import copy
 import html
-import io
 from typing import Callable
 
 import ipywidgets as widgets
 import numpy as np
-import PIL.Image
 from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.text import Text
 
@@ -23,7 +21,7 @@ from ..engine import Value
 from ..graph_stepper import MAX_NODES, GraphStepperModel
 from ..viz.graph import draw_graph_on, graph_layout
 from ..viz.graph_stepper import LEGEND, StepperPainter, step_title
-from .base import AppView
+from .base import AppView, png_bytes
 
 __all__ = ["GraphStepperApp"]
 
@@ -185,10 +183,7 @@ class GraphStepperApp(AppView):
                 _paste(rgb, layer)
             elif layer.get_visible():
                 _paste(rgb, scene.pixels(layer))
-        buf = io.BytesIO()
-        PIL.Image.fromarray(rgb.reshape(H, W, 3)).save(buf, format="png",
-                                                       compress_level=1)
-        self.image.value = buf.getvalue()
+        self.image.value = png_bytes(rgb.reshape(H, W, 3))
 
     def redraw(self) -> None:
         m = self.model
