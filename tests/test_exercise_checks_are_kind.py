@@ -1,6 +1,6 @@
 """Checks are kind: whatever a learner's function does, a check answers with a hint.
 
-Every public ``check_*`` of bpkit.exercises.lesson01 .. lesson07 is driven with
+Every public ``check_*`` of every bpkit.exercises.lessonNN is driven with
 answers a learner can really give: a function that raises (ValueError,
 ZeroDivisionError, IndexError, TypeError, RecursionError, ...), returns None, a
 string, NaN, inf, a complex number, a list, a tuple of the wrong length or in
@@ -11,14 +11,18 @@ arguments and returns what the lesson's solution gives on the check's first
 only for the NotImplementedError stub) with a one-line message that says what
 came, and a hard-coded answer is told that it does not depend on the inputs.
 
-The solutions are those of tests/test_exercises_lessonNN.py.
+The solutions are those of tests/test_exercises_lessonNN.py: lessons 01-07 have
+theirs written out below; a later lesson's test module exports a dict
+``KIND_SOLUTIONS`` (check name -> solution), which is merged in here.
 """
 
 from __future__ import annotations
 
 import importlib
 import math
+import pkgutil
 import re
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -32,8 +36,12 @@ HARD_CODED = "does not depend on the inputs"
 # the wording of the wrapper's last-resort hint: a check must never need it
 SAFETY_NET = "could not be checked"
 
-LESSONS = [importlib.import_module(f"bpkit.exercises.lesson{n:02d}")
-           for n in range(1, 8)]
+import bpkit.exercises  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSON_NAMES = sorted(m.name for m in pkgutil.iter_modules(bpkit.exercises.__path__)
+                      if re.fullmatch(r"lesson\d\d", m.name))
+LESSONS = [importlib.import_module(f"bpkit.exercises.{n}") for n in LESSON_NAMES]
 CHECKS: dict[str, Callable[..., Feedback]] = {
     name: obj
     for module in LESSONS
@@ -144,9 +152,15 @@ SOLUTIONS: dict[str, Callable] = {
     "check_step_jacobian": lambda h, Wh: np.diag(1 - h**2) @ Wh.T,
     "check_tbptt_windows": _windows,
 }
+_LATER_NOTHING: set[str] = set()
+for _name in LESSON_NAMES:  # later lessons keep their solutions beside their tests
+    if int(_name[-2:]) > 7 and (ROOT / "tests" / f"test_exercises_{_name}.py").exists():
+        _tests = importlib.import_module(f"tests.test_exercises_{_name}")
+        SOLUTIONS.update(getattr(_tests, "KIND_SOLUTIONS", {}))
+        _LATER_NOTHING |= set(getattr(_tests, "KIND_RETURNS_NOTHING", ()))
 
 # checks whose answer is a side effect: backward(root) fills .grad, returns None
-RETURNS_NOTHING = {"check_backward"}
+RETURNS_NOTHING = {"check_backward"} | _LATER_NOTHING
 
 
 # ------------------------------------------------------------ default inputs
@@ -355,7 +369,8 @@ CASES = _cases()
 
 # ------------------------------------------------------------------ the tests
 def test_every_lesson_has_checks_and_every_check_has_a_solution_here():
-    assert {m.__name__[-2:] for m in LESSONS} == {f"{n:02d}" for n in range(1, 8)}
+    numbers = {p.name[:2] for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    assert {m.__name__[-2:] for m in LESSONS} == numbers, "one exercises module a lesson"
     for module in LESSONS:
         assert any(n.startswith("check_") for n in vars(module)), module.__name__
     assert sorted(CHECKS) == sorted(SOLUTIONS), "add the new check's solution here"
