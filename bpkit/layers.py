@@ -66,9 +66,13 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Parameter:
-    """An array to learn and its gradient: `.data` and `.grad`, same shape and dtype."""
+    """An array to learn and its gradient: `.data` and `.grad`, same shape and dtype.
 
-    __slots__ = ("data", "grad", "name")
+    `requires_grad = False` freezes it: `Linear` adds nothing into its `.grad`
+    and the optimizers leave it alone (see `bpkit.practice.freeze`).
+    """
+
+    __slots__ = ("data", "grad", "name", "requires_grad")
 
     def __init__(self, data: np.ndarray, name: str = "") -> None:
         data = np.asarray(data)
@@ -77,6 +81,7 @@ class Parameter:
         self.data = data
         self.grad = np.zeros_like(data)
         self.name = name
+        self.requires_grad = True
 
     def zero_grad(self) -> None:
         self.grad.fill(0)
@@ -289,8 +294,9 @@ class Linear(Layer):
     ) -> np.ndarray | None:
         dout = _check_dout(dout, (x.shape[0], self.out_features), self.dtype,
                            "Linear.backward")
-        self.W.grad += x.T @ dout  # (D, N) @ (N, H) -> (D, H)
-        if self.b is not None:
+        if self.W.requires_grad:  # a frozen weight costs no product
+            self.W.grad += x.T @ dout  # (D, N) @ (N, H) -> (D, H)
+        if self.b is not None and self.b.requires_grad:
             self.b.grad += dout.sum(axis=0)  # (H,): b was added to every row
         if not input_grad:
             return None

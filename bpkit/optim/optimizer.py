@@ -180,6 +180,9 @@ class Optimizer:
         with np.errstate(all="ignore"):
             for group, slots in zip(self.param_groups, self._slots):
                 for slot in slots:
+                    if slot.is_array and not getattr(slot.params[0], "requires_grad",
+                                                     True):
+                        continue  # frozen (requires_grad = False): never updated
                     x, g = slot.read()
                     if g is None:
                         continue  # a parameter without a gradient is left alone
