@@ -30,6 +30,7 @@ import pytest
 
 from bpkit.exercises import Feedback
 from tests.test_exercises_lesson04 import bn_solution as _batchnorm  # one solution
+from tests.test_exercises_lesson07 import lstm_solution as _lstm_step
 
 # the one wording every check uses for an answer that ignores its inputs
 HARD_CODED = "does not depend on the inputs"
@@ -151,6 +152,7 @@ SOLUTIONS: dict[str, Callable] = {
     "check_rnn_backward_loop": _rnn_backward_loop,
     "check_step_jacobian": lambda h, Wh: np.diag(1 - h**2) @ Wh.T,
     "check_tbptt_windows": _windows,
+    "check_lstm_step_backward": _lstm_step,
 }
 _LATER_NOTHING: set[str] = set()
 for _name in LESSON_NAMES:  # later lessons keep their solutions beside their tests

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from bpkit.exercises.lesson07 import (
+    check_lstm_step_backward,
     check_rnn_backward_loop,
     check_rnn_step_backward,
     check_step_jacobian,
@@ -291,3 +292,97 @@ def test_rnn_backward_loop_shapes_order_hard_coded_and_not_attempted():
     assert not fb.ok and "None" in fb.message
     fb = check_rnn_backward_loop(lambda *a: 1 / 0)
     assert not fb.ok and "ZeroDivisionError" in fb.message
+
+
+# ------------------------------------------------------------ the LSTM step
+def lstm_solution(dh, dc, cache, *, cell_path=True, tanh_slope=True, g_slope="tanh",
+                  do_from="tanh_c", forget=True, order="ifgo", db="sum"):
+    """The learner's answer, written out; each keyword switches one classic slip on."""
+    x, h_prev, c_prev, c = cache["x"], cache["h_prev"], cache["c_prev"], cache["c"]
+    i, f, g, o = cache["i"], cache["f"], cache["g"], cache["o"]
+    Wx, Wh = cache["Wx"], cache["Wh"]
+    tc = np.tanh(c)
+    dc_total = dh * o * ((1 - tc**2) if tanh_slope else 1)
+    if cell_path:
+        dc_total = dc_total + dc
+    di = dc_total * g * i * (1 - i)
+    df = dc_total * c_prev * f * (1 - f)
+    dg = dc_total * i * ((1 - g**2) if g_slope == "tanh" else g * (1 - g))
+    do = dh * (tc if do_from == "tanh_c" else c) * o * (1 - o)
+    blocks = dict(i=di, f=df, g=dg, o=do)
+    dz = np.concatenate([blocks[k] for k in order], axis=1)  # (N, 4H)
+    db_ = {"sum": dz.sum(axis=0), "mean": dz.mean(axis=0), "none": dz}[db]
+    dc_prev = dc_total * f if forget else dc_total
+    return dz @ Wx.T, dz @ Wh.T, dc_prev, x.T @ dz, h_prev.T @ dz, db_
+
+
+def test_lstm_step_backward_accepts_the_solution():
+    fb = check_lstm_step_backward(lstm_solution)
+    assert fb.ok, fb
+    assert "finite differences" in fb.message
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(cell_path=False), "cell-state path is dropped"),
+    (dict(tanh_slope=False), "(1 - tanh(c)**2) factor is missing"),
+    (dict(g_slope="sigmoid"), "its slope is 1 - g**2"),
+    (dict(do_from="c"), "dL/do = dh * tanh(c), not dh * c"),
+    (dict(forget=False), "dc_prev misses the forget gate"),
+    (dict(cell_path=False, forget=False), "cell-state path is dropped and dc_prev"),
+    (dict(order="fiog"), "stacked as (f, i, o, g)"),
+    (dict(order="ifog"), "stacked as (i, f, o, g)"),
+    (dict(order="gifo"), "PyTorch's order (i, f, g, o)"),
+    (dict(db="mean"), "db averages over the batch"),
+    (dict(db="none"), "db has shape (3, 8), expected (8,)"),
+])
+def test_lstm_step_backward_names_each_mistake(kwargs, words):
+    fb = check_lstm_step_backward(
+        lambda dh, dc, cache: lstm_solution(dh, dc, cache, **kwargs))
+    assert not fb.ok and words in fb.message, fb
+
+
+def test_lstm_step_backward_names_a_sign_flip_and_lists_what_else_is_wrong():
+    def flipped(dh, dc, cache):
+        return tuple(-a for a in lstm_solution(dh, dc, cache))
+
+    fb = check_lstm_step_backward(flipped)
+    assert not fb.ok and "wrong sign" in fb.message
+
+    def bad_dx(dh, dc, cache):
+        dx, *rest = lstm_solution(dh, dc, cache)
+        return (2 * dx, *rest)
+
+    fb = check_lstm_step_backward(bad_dx)
+    assert not fb.ok and fb.message.startswith("dx is wrong (dh_prev, dc_prev")
+
+
+def test_lstm_step_backward_does_not_let_the_learner_change_its_data():
+    def vandal(dh, dc, cache):
+        out = lstm_solution(dh, dc, cache)
+        for a in cache.values():
+            a[...] = 0.0
+        dh[...] = 0.0
+        return out
+
+    assert check_lstm_step_backward(vandal).ok
+
+
+def test_lstm_step_backward_hard_coded_stub_and_junk():
+    const = []
+
+    def hard(*args):
+        if not const:
+            const.append(lstm_solution(*args))
+        return const[0]
+
+    fb = check_lstm_step_backward(hard)
+    assert not fb.ok and "hard-coded" in fb.message
+
+    def todo(*args):
+        raise NotImplementedError()
+
+    assert check_lstm_step_backward(todo).status == "not attempted"
+    fb = check_lstm_step_backward(lambda *a: lstm_solution(*a)[:5])
+    assert not fb.ok and "six arrays" in fb.message
+    fb = check_lstm_step_backward(lambda dh, dc, cache: cache["x"] @ cache["Wx"])
+    assert not fb.ok and "six arrays" in fb.message

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Callable
 
 import numpy as np
 
+from ..gradcheck import numerical_grad
 from ..rnn import (
-    rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward, step_jacobian,
+    lstm_step_backward, lstm_step_forward, rnn_backward, rnn_forward,
+    rnn_step_backward, rnn_step_forward, step_jacobian,
 )
 from . import (
-    NOT_ATTEMPTED, Feedback, LearnerError, array, arrays, call, correct, describe,
-    hard_coded, hard_coded_hint, hint, hints_on_error, name_of, non_finite,
-    not_attempted, order_hint, run, show,
+    NOT_ATTEMPTED, Feedback, LearnerError, array, arrays, batch_sum_mistakes, call,
+    correct, describe, hard_coded, hard_coded_hint, hint, hints_on_error, name_of,
+    non_finite, not_attempted, order_hint, run, show,
 )
+from ._lstm_slips import GATES, slipped_backward, slipped_dz
 
 __all__ = [
-    "check_rnn_backward_loop", "check_rnn_step_backward", "check_step_jacobian",
+    "check_lstm_step_backward", "check_rnn_backward_loop", "check_rnn_step_backward", "check_step_jacobian",
     "check_tbptt_windows",
 ]
 
@@ -443,3 +447,146 @@ def check_rnn_backward_loop(
                 "t from T - 1 down to 0: dL/dh_t = dh[:, t] + dh_next, step_backward "
                 "gives dx[:, t] and the new dh_next, and dWx, dWh, db add up; dh0 is "
                 "the last dh_next")
+
+
+# ------------------------------------------------------------ the LSTM step
+_LSTM_NAMES = ("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db")
+_LSTM_SIG = "lstm_step_backward(dh, dc, cache)"
+
+
+def _lstm_case(seed: int, N: int, D: int, H: int):
+    """One LSTM step (bpkit's forward), its cache as the exercise's dict, dh and dc."""
+    rng = np.random.default_rng(seed)
+    x, h_prev = rng.standard_normal((N, D)), rng.standard_normal((N, H))
+    c_prev = rng.standard_normal((N, H))
+    Wx, Wh = 0.6 * rng.standard_normal((D, 4 * H)), 0.6 * rng.standard_normal((H, 4 * H))
+    b = 0.3 * rng.standard_normal(4 * H)
+    h, c, cache = lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b)
+    z = cache[3]  # (N, 4H): the gate values i, f, g, o side by side
+    gates = {k: z[:, n * H:(n + 1) * H].copy() for n, k in enumerate(GATES)}
+    state = dict(x=x, h_prev=h_prev, c_prev=c_prev, c=c, Wx=Wx, Wh=Wh, **gates)
+    dh, dc = rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    want = lstm_step_backward(dh, dc, cache)
+    return (dh, dc, state), list(want), (x, h_prev, c_prev, Wx, Wh, b)
+
+
+def _lstm_fd_agrees(want: list, inputs: tuple, dh, dc) -> bool:
+    """bpkit's dWx and db against central differences of sum(dh*h) + sum(dc*c)."""
+    x, h_prev, c_prev, Wx, Wh, b = inputs
+
+    def loss() -> float:
+        h, c, _ = lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b)
+        return float((dh * h).sum() + (dc * c).sum())
+
+    return (np.allclose(numerical_grad(lambda _: loss(), Wx), want[3], atol=1e-7)
+            and np.allclose(numerical_grad(lambda _: loss(), b), want[5], atol=1e-7))
+
+
+def _fresh_case(case):
+    (dh, dc, state), want, inputs = case
+    return (dh.copy(), dc.copy(), {k: v.copy() for k, v in state.items()}), want, inputs
+
+
+# each slip, switched on alone, and the hint that names it
+_LSTM_SLIPS: list[tuple[dict, str]] = [
+    (dict(cell_path=False),
+     "the cell-state path is dropped: dc, the gradient step t + 1 sends back along "
+     "c, adds to what comes through h: dc_total = dc + dh * o * (1 - tanh(c)**2)"),
+    (dict(tanh_slope=False),
+     "the (1 - tanh(c)**2) factor is missing: h = o * tanh(c), so the gradient "
+     "reaching c through h is dh * o * (1 - tanh(c)**2)"),
+    (dict(g_slope="sigmoid"),
+     "g, the cell candidate, is a tanh, not a gate: its slope is 1 - g**2, not "
+     "g * (1 - g)"),
+    (dict(do_from="c"),
+     "h = o * tanh(c), so dL/do = dh * tanh(c), not dh * c"),
+    (dict(forget=False),
+     "dc_prev misses the forget gate: c = f * c_prev + i * g, so "
+     "dc_prev = dc_total * f"),
+    (dict(cell_path=False, forget=False),
+     "the cell-state path is dropped and dc_prev misses f: "
+     "dc_total = dc + dh * o * (1 - tanh(c)**2), and dc_prev = dc_total * f"),
+]
+
+
+def _lstm_slip(got: list, args: tuple, want: list) -> str | None:
+    dh, dc, state = args
+    for switches, text in _LSTM_SLIPS:
+        if _all_close(got, list(slipped_backward(dh, dc, state, **switches))):
+            return text
+    for perm in itertools.permutations(GATES):
+        order = "".join(perm)
+        if order != GATES and _all_close(
+                got, list(slipped_backward(dh, dc, state, order=order))):
+            return (f"the four gate blocks are stacked as ({', '.join(order)}): "
+                    "Wx, Wh and b hold them in PyTorch's order (i, f, g, o), so "
+                    "concatenate dL/di, dL/df, dL/dg, dL/do in that order")
+    if _all_close(got[:5], want[:5]):
+        dz = slipped_dz(dh, dc, state)[0]  # (N, 4H): the rows db adds up
+        for text, slip in batch_sum_mistakes("db", "b", "is added to",
+                                             "dz.sum(axis=0)", "4H", lambda: dz):
+            if _close(got[5], slip()):
+                return text
+    return None
+
+
+@hints_on_error(should="return (dx, dh_prev, dc_prev, dWx, dWh, db)")
+def check_lstm_step_backward(
+    step_backward: Callable[..., tuple[np.ndarray, ...]],
+) -> Feedback:
+    """`lstm_step_backward(dh, dc, cache)` -> (dx, dh_prev, dc_prev, dWx, dWh, db).
+
+    The step: i, f, g, o = split(x @ Wx + h_prev @ Wh + b) (sigmoid, sigmoid, tanh,
+    sigmoid), c = f * c_prev + i * g, h = o * tanh(c). dh is dL/dh and dc is the
+    dL/dc that step t + 1 sends back, both (N, H); cache is a dict of x, h_prev,
+    c_prev, c, the gates i, f, g, o (each (N, H)), Wx (D, 4H) and Wh (H, 4H).
+    Compared with bpkit's rnn.lstm_step_backward, itself checked here against
+    central differences, at two shapes.
+    """
+    cases = [_lstm_case(0, 3, 4, 2), _lstm_case(1, 2, 3, 5)]
+    args, want, inputs = _fresh_case(cases[0])
+    got = call(step_backward, *args)
+    if got is NOT_ATTEMPTED:
+        return not_attempted(_LSTM_SIG)
+    who, what = name_of(step_backward), "six arrays: " + ", ".join(_LSTM_NAMES)
+    got = list(arrays(got, _LSTM_NAMES, who, what))
+    args2, want2, _ = _fresh_case(cases[1])
+    got2 = list(arrays(run(step_backward, *args2), _LSTM_NAMES, who, what))
+    early = _tuple_hint(
+        [got, got2], [want, want2], _LSTM_NAMES, "lstm_step_backward",
+        "dh, dc and the cache",
+        {"db": " (b is added to every row: sum dL/dz over axis 0)",
+         "dWx": " (x.T @ dz: D rows, one column per gate unit, 4H)",
+         "dWh": " (h_prev.T @ dz: H rows, 4H columns)"})
+    if early is not None:
+        return early
+    args, want, inputs = _fresh_case(cases[0])
+    if _all_close(got, want):
+        if not _all_close(got2, want2):
+            wrong = [n for n, g, w in zip(_LSTM_NAMES, got2, want2) if not _close(g, w)]
+            return hint(f"right for the first step, but for another {', '.join(wrong)} "
+                        f"{'is' if len(wrong) == 1 else 'are'} wrong: take every "
+                        "array from dh, dc and the cache")
+        if not _lstm_fd_agrees(want, inputs, args[0], args[1]):  # pragma: no cover
+            return hint("bpkit's reference disagrees with finite differences here: "
+                        "please report it")
+        return correct("all six gradients match bpkit's lstm_step_backward at two "
+                       "shapes, and its dWx and db match finite differences")
+    odd = non_finite(got, _LSTM_NAMES)
+    if odd:
+        return hint(odd)
+    if _all_close(got, [-w for w in want]):
+        return hint("every gradient has the wrong sign: nothing in the step "
+                    "subtracts, so no minus sign belongs in the backward")
+    slip = _lstm_slip(got, args, want)
+    if slip:
+        return hint(slip)
+    wrong = [n for n, g, w in zip(_LSTM_NAMES, got, want) if not _close(g, w)]
+    right = [n for n in _LSTM_NAMES if n not in wrong]
+    tail = f" ({', '.join(right)} right)" if right else ""
+    return hint(f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong{tail}. "
+                "Go back in the forward's order: dc_total = dc + dh * o * "
+                "(1 - tanh(c)**2); dL/di, dL/df, dL/dg through c = f * c_prev + i * g "
+                "and dL/do through h, each times its gate's slope; stack them (i, f, "
+                "g, o) as dz; then the products of an RNN step, and dc_prev = "
+                "dc_total * f")

@@ -1,0 +1,46 @@
+"""One LSTM step's backward with each classic slip as a switch (lesson 07's check).
+
+The check compares a learner's `lstm_step_backward` with bpkit's and, when they
+differ, with this function run with one switch flipped: the slip it reproduces
+names the hint. Every switch at its default gives the right gradients.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+GATES = "ifgo"  # PyTorch's order of the gate blocks in Wx, Wh and b
+
+
+def slipped_dz(
+    dh: np.ndarray, dc: np.ndarray, cache: dict, *,
+    cell_path: bool = True,      # add the dc that comes from step t + 1
+    tanh_slope: bool = True,     # the (1 - tanh(c)**2) of h = o * tanh(c)
+    g_slope: str = "tanh",       # "sigmoid": g treated as a sigmoid gate
+    do_from: str = "tanh_c",     # "c": dL/do taken as dh * c
+    forget: bool = True,         # dc_prev = dc_total * f
+    order: str = GATES,          # the order the four blocks are stacked in
+) -> tuple[np.ndarray, np.ndarray]:
+    """dL/d(pre-activations) (N, 4H) and dc_prev (N, H), with the slips asked for."""
+    c_prev, c = cache["c_prev"], cache["c"]
+    i, f, g, o = cache["i"], cache["f"], cache["g"], cache["o"]
+    tc = np.tanh(c)
+    through_h = dh * o * ((1 - tc**2) if tanh_slope else 1.0)
+    dc_total = through_h + (dc if cell_path else 0.0)  # (N, H)
+    slope_g = (1 - g**2) if g_slope == "tanh" else g * (1 - g)
+    blocks = {
+        "i": dc_total * g * i * (1 - i),
+        "f": dc_total * c_prev * f * (1 - f),
+        "g": dc_total * i * slope_g,
+        "o": dh * (tc if do_from == "tanh_c" else c) * o * (1 - o),
+    }
+    dz = np.concatenate([blocks[k] for k in order], axis=1)  # (N, 4H)
+    return dz, (dc_total * f if forget else dc_total)
+
+
+def slipped_backward(dh: np.ndarray, dc: np.ndarray, cache: dict,
+                     **slips: object) -> tuple[np.ndarray, ...]:
+    """(dx, dh_prev, dc_prev, dWx, dWh, db) with the slips asked for."""
+    dz, dc_prev = slipped_dz(dh, dc, cache, **slips)
+    x, h_prev, Wx, Wh = cache["x"], cache["h_prev"], cache["Wx"], cache["Wh"]
+    return dz @ Wx.T, dz @ Wh.T, dc_prev, x.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
