@@ -1,0 +1,142 @@
+"""Max and average pooling: how each routes the gradient back.
+
+Both slide a KH x KW window with a stride (by default the window's size, so
+windows do not overlap; no padding; a last partial window is dropped, as in
+PyTorch) and reduce it to one number per channel.
+
+- Max pooling keeps the largest entry. Its gradient goes to that entry only
+  (the argmax): the other entries did not change the output. On a tie the
+  first maximum (in row-major order) takes it all, as in PyTorch.
+- Average pooling takes the mean, so every entry of the window gets an equal
+  share dout / (KH * KW).
+
+Where windows overlap (stride < kernel), an entry collects the shares of
+every window it is in.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..layers import Layer
+from ._shapes import as_images, check_dout, output_hw, window
+from .conv2d import col2im, windows
+
+__all__ = ["maxpool_forward", "maxpool_backward", "avgpool_forward",
+           "avgpool_backward", "PoolCache", "MaxPool2d", "AvgPool2d"]
+
+
+class PoolCache(NamedTuple):
+    """What a pooling backward needs: shapes, and for max pooling the argmax."""
+
+    x_shape: tuple[int, int, int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    argmax: np.ndarray | None  # (N, C, OH, OW): index in the window, row-major
+    dtype: np.dtype
+
+
+def _setup(x, kernel_size, stride, who):
+    x = as_images(x, who)
+    kernel = window("kernel_size", kernel_size)
+    stride = kernel if stride is None else window("stride", stride)
+    out_hw = output_hw(x.shape, kernel, stride, (0, 0), who)
+    return x, kernel, stride, windows(x, kernel, stride, out_hw)
+
+
+def maxpool_forward(x: np.ndarray, kernel_size: int | tuple[int, int] = 2,
+                    stride: int | tuple[int, int] | None = None
+                    ) -> tuple[np.ndarray, PoolCache]:
+    """The largest entry of every window.
+
+    Inputs:  x (N, C, H, W)
+    Returns: y (N, C, OH, OW), and the cache (with the argmax) for backward
+    """
+    x, kernel, stride, win = _setup(x, kernel_size, stride, "maxpool")
+    N, C, OH, OW, KH, KW = win.shape
+    flat = win.reshape(N, C, OH, OW, KH * KW)
+    argmax = flat.argmax(axis=-1)  # the first maximum on a tie
+    y = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]
+    return y, PoolCache(x.shape, kernel, stride, argmax, x.dtype)
+
+
+def maxpool_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
+    """Route each dout cell to the argmax of its window; every other entry gets 0.
+
+    Inputs:  dout (N, C, OH, OW)
+    Returns: dx (N, C, H, W)
+    """
+    N, C, H, W = cache.x_shape
+    (KH, KW) = cache.kernel
+    dout = check_dout(dout, cache.argmax.shape, cache.dtype, "maxpool_backward")
+    dwin = np.zeros(dout.shape + (KH * KW,), dtype=dout.dtype)
+    np.put_along_axis(dwin, cache.argmax[..., None], dout[..., None], axis=-1)
+    dwin = dwin.reshape(dout.shape + (KH, KW))
+    return col2im(dwin, (H, W), cache.stride)
+
+
+def avgpool_forward(x: np.ndarray, kernel_size: int | tuple[int, int] = 2,
+                    stride: int | tuple[int, int] | None = None
+                    ) -> tuple[np.ndarray, PoolCache]:
+    """The mean of every window.
+
+    Inputs:  x (N, C, H, W)
+    Returns: y (N, C, OH, OW), and the cache for backward
+    """
+    x, kernel, stride, win = _setup(x, kernel_size, stride, "avgpool")
+    return win.mean(axis=(-2, -1)), PoolCache(x.shape, kernel, stride, None, x.dtype)
+
+
+def avgpool_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
+    """Spread each dout cell evenly over its window: dout / (KH * KW) to every entry.
+
+    Inputs:  dout (N, C, OH, OW)
+    Returns: dx (N, C, H, W)
+    """
+    N, C, H, W = cache.x_shape
+    (KH, KW), (sh, sw) = cache.kernel, cache.stride
+    OH, OW = output_hw(cache.x_shape, cache.kernel, cache.stride, (0, 0),
+                       "avgpool_backward")
+    dout = check_dout(dout, (N, C, OH, OW), cache.dtype, "avgpool_backward")
+    share = dout / (KH * KW)
+    dwin = np.broadcast_to(share[..., None, None], share.shape + (KH, KW))
+    return col2im(dwin, (H, W), cache.stride)
+
+
+class _Pool(Layer):
+    """A pooling layer: subclasses name their forward and backward functions."""
+
+    _forward = _backward = None
+
+    def __init__(self, kernel_size: int | tuple[int, int] = 2,
+                 stride: int | tuple[int, int] | None = None) -> None:
+        self.kernel_size = window("kernel_size", kernel_size)
+        self.stride = self.kernel_size if stride is None else window("stride", stride)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        y, cache = self._forward(x, self.kernel_size, self.stride)
+        self._save(cache)
+        return y
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return self._backward(dout, self._load())
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(kernel_size={self.kernel_size}, "
+                f"stride={self.stride})")
+
+
+class MaxPool2d(_Pool):
+    """Max pooling: (N, C, H, W) -> (N, C, OH, OW); backward routes to the argmax."""
+
+    _forward = staticmethod(maxpool_forward)
+    _backward = staticmethod(maxpool_backward)
+
+
+class AvgPool2d(_Pool):
+    """Average pooling: (N, C, H, W) -> (N, C, OH, OW); backward spreads evenly."""
+
+    _forward = staticmethod(avgpool_forward)
+    _backward = staticmethod(avgpool_backward)
