@@ -1,5 +1,7 @@
 """Lesson 02 checks accept the solution and name each anticipated mistake."""
 
+import math
+
 import pytest
 
 from bpkit import Value
@@ -264,3 +266,269 @@ def test_backward_written_over_an_unwritten_topo_order_is_told_so_not_unattempte
     fb = ex.check_backward(backward)
     assert fb.status == "hint", repr(fb)
     assert "topo_order()" in repr(fb) and "exercise 2" in repr(fb)
+
+
+# ------------------------------------------------------------ exercise 5: your own Value
+from bpkit.exercises.lesson02 import (  # noqa: E402
+    check_my_add, check_my_backward, check_my_exp, check_my_mul, check_my_pow,
+    check_my_tanh,
+)
+
+
+def make_value(slip=None):
+    """The learner's MyValue; `slip` switches one classic mistake on."""
+
+    class MyValue:
+        def __init__(self, data, _inputs=()):
+            self.data = float(data)
+            self.grad = 0.0
+            self._inputs = _inputs
+            self._backward = lambda: None
+
+        def __add__(self, other):
+            other = other if isinstance(other, MyValue) else MyValue(other)
+            out = MyValue(self.data + other.data, (self, other))
+
+            def _backward():
+                if slip == "add=":
+                    self.grad = out.grad
+                    other.grad = out.grad
+                elif slip == "add-no-upstream":
+                    self.grad += 1.0
+                    other.grad += 1.0
+                elif slip == "add-one-side":
+                    self.grad += out.grad
+                else:
+                    self.grad += out.grad
+                    other.grad += out.grad
+
+            out._backward = _backward
+            return out
+
+        def __mul__(self, other):
+            other = other if isinstance(other, MyValue) else MyValue(other)
+            out = MyValue(self.data * other.data, (self, other))
+
+            def _backward():
+                if slip == "mul-own-value":
+                    self.grad += self.data * out.grad
+                    other.grad += other.data * out.grad
+                elif slip == "mul=":
+                    self.grad = other.data * out.grad
+                    other.grad = self.data * out.grad
+                elif slip == "mul-no-upstream":
+                    self.grad += other.data
+                    other.grad += self.data
+                else:
+                    self.grad += other.data * out.grad
+                    other.grad += self.data * out.grad
+
+            out._backward = _backward
+            return out
+
+        def __pow__(self, k):
+            out = MyValue(self.data**k, (self,))
+
+            def _backward():
+                if slip == "pow-k":
+                    self.grad += k * self.data**k * out.grad
+                elif slip == "pow-no-k":
+                    self.grad += self.data ** (k - 1) * out.grad
+                elif slip == "pow-no-upstream":
+                    self.grad += k * self.data ** (k - 1)
+                else:
+                    self.grad += k * self.data ** (k - 1) * out.grad
+
+            out._backward = _backward
+            return out
+
+        def tanh(self):
+            t = math.tanh(self.data)
+            out = MyValue(t, (self,))
+
+            def _backward():
+                if slip == "tanh-input":
+                    self.grad += (1 - self.data**2) * out.grad
+                elif slip == "tanh=":
+                    self.grad = (1 - t**2) * out.grad
+                else:
+                    self.grad += (1 - t**2) * out.grad
+
+            out._backward = _backward
+            return out
+
+        def exp(self):
+            e = math.exp(self.data)
+            out = MyValue(e, (self,))
+
+            def _backward():
+                if slip == "exp-input":
+                    self.grad += self.data * out.grad
+                elif slip == "exp-power":
+                    self.grad += self.data * math.exp(self.data - 1) * out.grad
+                elif slip == "exp-no-upstream":
+                    self.grad += out.data
+                else:
+                    self.grad += out.data * out.grad
+
+            out._backward = _backward
+            return out
+
+        def backward(self):
+            if slip == "naive":
+                self.grad = 1.0
+
+                def go(n):
+                    n._backward()
+                    for c in n._inputs:
+                        go(c)
+
+                go(self)
+                return
+            order, seen = [], set()
+
+            def visit(n):
+                if slip != "no-seen":
+                    if n in seen:
+                        return
+                    seen.add(n)
+                for c in n._inputs:
+                    visit(c)
+                order.append(n)
+
+            visit(self)
+            if slip != "no-seed":
+                self.grad = 1.0
+            for n in (order if slip == "forward-order" else reversed(order)):
+                n._backward()
+
+    MyValue.__name__ = "MyValue"
+    return MyValue
+
+
+CHECKS = [check_my_add, check_my_mul, check_my_pow, check_my_tanh, check_my_exp,
+          check_my_backward]
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+def test_each_check_accepts_the_solution(check):
+    fb = check(make_value())
+    assert fb.ok, fb
+
+
+def test_op_checks_say_they_compared_with_bpkit_and_differences():
+    fb = check_my_mul(make_value())
+    assert "bpkit.Value" in fb.message and "central differences" in fb.message
+
+
+@pytest.mark.parametrize("check, slip, words", [
+    (check_my_add, "add=", "sets the input's grad with `=`"),
+    (check_my_add, "add-no-upstream", "multiplies it by the upstream gradient"),
+    (check_my_add, "add-one-side", "to both inputs"),
+    (check_my_mul, "mul-own-value", "the slope of a * b with respect to a is b's value"),
+    (check_my_mul, "mul=", "use +="),
+    (check_my_mul, "mul-no-upstream", "out.grad"),
+    (check_my_pow, "pow-k", "lowers the exponent"),
+    (check_my_pow, "pow-no-k", "brings k down in front"),
+    (check_my_pow, "pow-no-upstream", "upstream gradient"),
+    (check_my_tanh, "tanh-input", "not 1 - a**2 from the input"),
+    (check_my_tanh, "tanh=", "use +="),
+    (check_my_exp, "exp-input", "exp is its own slope"),
+    (check_my_exp, "exp-power", "not a * e**(a - 1)"),
+    (check_my_exp, "exp-no-upstream", "upstream gradient"),
+    (check_my_backward, "naive", "before all of its consumers"),
+    (check_my_backward, "no-seen", "keep a set of visited nodes"),
+    (check_my_backward, "no-seed", "root.grad = 1.0"),
+    (check_my_backward, "forward-order", "reverse the topological order"),
+])
+def test_each_check_names_the_classic_mistake(check, slip, words):
+    fb = check(make_value(slip))
+    assert not fb.ok and words in fb.message, fb
+
+
+def test_a_slip_in_one_op_does_not_fail_another_ops_check():
+    broken = make_value("mul-own-value")
+    assert check_my_add(broken).ok and check_my_tanh(broken).ok
+    assert check_my_backward(make_value("exp-input")).ok
+
+
+def test_breadth_first_backward_is_named():
+    V = make_value()
+
+    def bfs(self):
+        self.grad, queue, seen = 1.0, [self], {id(self)}
+        while queue:
+            n = queue.pop(0)
+            n._backward()
+            for c in n._inputs:
+                if id(c) not in seen:
+                    seen.add(id(c))
+                    queue.append(c)
+
+    V.backward = bfs
+    fb = check_my_backward(V)
+    assert not fb.ok and "breadth-first" in fb.message, fb
+
+
+def test_stubs_say_not_attempted_and_the_rest_of_the_class_still_checks():
+    V = make_value()
+
+    def stub(self, *args):
+        raise NotImplementedError()
+
+    V.backward = stub
+    assert check_my_backward(V).status == "not attempted"
+    assert check_my_add(V).ok  # the op checks never call backward()
+
+    W = make_value()
+    orig = W.tanh
+
+    def tanh(self):
+        out = orig(self)
+
+        def _backward():
+            raise NotImplementedError()
+
+        out._backward = _backward
+        return out
+
+    W.tanh = tanh
+    fb = check_my_tanh(W)
+    assert fb.status == "not attempted" and "MyValue.tanh" in fb.message
+
+
+def test_hard_coded_class_and_broken_classes_get_one_line_hints():
+    V = make_value()
+    one = V(0.7)
+    fb = check_my_add(lambda *a: one)
+    assert not fb.ok and "does not depend on the inputs" in fb.message
+
+    class NoGrad:
+        def __init__(self, data, _inputs=()):
+            self.data = data
+
+    fb = check_my_mul(NoGrad)
+    assert not fb.ok and "missing .grad, ._inputs, ._backward" in fb.message
+
+    class Forgets(V):
+        def exp(self):
+            V.exp(self)  # no return
+
+    fb = check_my_exp(Forgets)
+    assert not fb.ok and "did the op return out?" in fb.message
+
+    class Raises(V):
+        def __pow__(self, k):
+            out = V.__pow__(self, k)
+
+            def _backward():
+                return 1 / 0
+
+            out._backward = _backward
+            return out
+
+    fb = check_my_pow(Raises)
+    assert not fb.ok and "ZeroDivisionError" in fb.message
+    fb = check_my_backward(V(2.0))
+    assert not fb.ok and "itself" in fb.message
+    assert math.isfinite(V(1.0).data)

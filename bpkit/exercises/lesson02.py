@@ -4,6 +4,8 @@
    stepping to it in the app.
 2. `check_topo_order`: write a topological sort.
 3. `check_backward`: write the backward pass on top of it.
+5. `check_my_add` .. `check_my_backward`: build a `Value` of your own (in
+   `own_value`, re-exported here).
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ import math
 from typing import Callable
 
 from ..engine import Value
+from .own_value import (
+    check_my_add, check_my_backward, check_my_exp, check_my_mul, check_my_pow,
+    check_my_tanh,
+)
 from . import (
     NOT_ATTEMPTED, Feedback, LearnerError, call, correct, describe, hard_coded,
     hard_coded_hint, hint, hints_on_error, learner_error, name_of, not_attempted,
@@ -24,6 +30,12 @@ __all__ = [
     "check_predict_grad",
     "check_topo_order",
     "check_backward",
+    "check_my_add",
+    "check_my_mul",
+    "check_my_pow",
+    "check_my_tanh",
+    "check_my_exp",
+    "check_my_backward",
 ]
 
 # exercise 1's numbers: every anticipated mistake gives a different answer
