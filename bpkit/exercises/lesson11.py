@@ -1,0 +1,239 @@
+"""Checks for lesson 11 (what backprop costs)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Callable
+
+from ..cost import Dual, checkpoint_peak
+from . import (
+    NOT_ATTEMPTED, Feedback, LearnerError, call, correct, describe, hard_coded,
+    hard_coded_hint, hint, hints_on_error, name_of, not_attempted, run,
+)
+
+__all__ = ["check_dual_mul", "check_checkpoints", "check_jacobian_passes"]
+
+
+# ------------------------------------------------------------ a dual-number op
+_MUL_CASES = [((3.0, 1.0), (-2.0, 0.5)), ((0.5, -2.0), (4.0, 3.0)),
+              ((-1.5, 0.0), (2.5, 1.0))]
+
+
+def _dual_out(value, who: str) -> tuple[float, float]:
+    """(val, eps) of the learner's answer, or a LearnerError saying what came."""
+    if isinstance(value, Dual):
+        return value.val, value.eps
+    if isinstance(value, tuple) and len(value) == 2 and all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
+        raise LearnerError(f"{who} returns a tuple {value!r}: return a Dual, "
+                           "Dual(value, derivative)")
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        raise LearnerError(f"{who} returns only a number ({float(value):g}): a dual "
+                           "number carries its derivative too, return "
+                           "Dual(value, derivative)")
+    raise LearnerError(f"{who} should return a Dual, got {describe(value)}")
+
+
+def _near(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+@hints_on_error(should="return a Dual")
+def check_dual_mul(mul: Callable[[Dual, Dual], Dual]) -> Feedback:
+    """`dual_mul(x, y)` -> the Dual x * y, from x.val, x.eps, y.val, y.eps."""
+    first = call(mul, Dual(*_MUL_CASES[0][0]), Dual(*_MUL_CASES[0][1]))
+    if first is NOT_ATTEMPTED:
+        return not_attempted("dual_mul(x, y)")
+    who = name_of(mul)
+    outs = [_dual_out(first, who)]
+    for a, b in _MUL_CASES[1:]:
+        outs.append(_dual_out(run(mul, Dual(*a), Dual(*b)), who))
+    wants = [(a[0] * b[0], a[1] * b[0] + a[0] * b[1]) for a, b in _MUL_CASES]
+    same = lambda g, w: _near(g[0], w[0]) and _near(g[1], w[1])  # noqa: E731
+    if hard_coded(outs, wants, same):
+        return hard_coded_hint(who, "x.val, x.eps, y.val and y.eps")
+    for (a, b), (val, eps) in zip(_MUL_CASES, outs):
+        if not (math.isfinite(val) and math.isfinite(eps)):
+            return hint(f"{who} gives nan or inf for x = Dual{a}, y = Dual{b}: "
+                        "expected finite numbers")
+    vals_ok = all(_near(g[0], w[0]) for g, w in zip(outs, wants))
+    if not vals_ok:
+        if all(_near(g[0], a[0] + b[0]) for g, (a, b) in zip(outs, _MUL_CASES)):
+            return hint("the value part adds: the value of x * y is x.val * y.val")
+        return hint("the value part is wrong: the value of x * y is x.val * y.val, "
+                    "the numbers multiplied as usual")
+    if all(_near(g[1], w[1]) for g, w in zip(outs, wants)):
+        return correct("x * y carries x.eps * y.val + x.val * y.eps: the product "
+                       "rule, one forward pass at a time")
+
+    def every(rule) -> bool:  # the learner's eps follows `rule` at every input
+        return all(_near(g[1], rule(*a, *b)) for g, (a, b) in zip(outs, _MUL_CASES))
+
+    if every(lambda av, ae, bv, be: ae * be):
+        return hint("the derivative multiplies the two derivatives, x.eps * y.eps: "
+                    "that is the eps² term, which is 0. The product rule gives "
+                    "x.eps * y.val + x.val * y.eps")
+    if every(lambda av, ae, bv, be: ae * bv) or every(lambda av, ae, bv, be: av * be):
+        return hint("an epsilon term is dropped: (x.val + x.eps ε)(y.val + y.eps ε) "
+                    "has two ε terms, x.eps * y.val and x.val * y.eps; keep both "
+                    "(the product rule)")
+    if every(lambda av, ae, bv, be: ae + be):
+        return hint("the derivatives add, as for x + y; for a product use the "
+                    "product rule: x.eps * y.val + x.val * y.eps")
+    if every(lambda av, ae, bv, be: ae * bv + av * be + ae * be):
+        return hint("the eps * eps term is kept: ε² = 0, so drop x.eps * y.eps")
+    if every(lambda av, ae, bv, be: -(ae * bv + av * be)):
+        return hint("the derivative has the wrong sign: x.eps * y.val + x.val * y.eps")
+    return hint("the derivative part is wrong: expand (x.val + x.eps ε)(y.val + "
+                "y.eps ε) and drop ε²; the ε part is the product rule")
+
+
+
+# ------------------------------------------------------------ checkpoints in a budget
+_BUDGET_CASES = [(16, 8), (25, 9), (12, 6), (40, 12), (10, 12)]
+
+
+def _positions(value, who: str, depth: int) -> list[int]:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        raise LearnerError(f"{who} returns one number ({int(value)}): return the list "
+                           "of checkpoint positions, e.g. list(range(0, depth, k)) for "
+                           "every k-th layer")
+    try:
+        items = list(value)
+    except TypeError:
+        raise LearnerError(f"{who} should return a list of layer positions, got "
+                           f"{describe(value)}") from None
+    out = []
+    for v in items:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or v != int(v):
+            raise LearnerError(f"{who} should return whole layer positions, got "
+                               f"{describe(v)} in the list")
+        out.append(int(v))
+    return out
+
+
+def _fits(pos: list[int], depth: int, budget: int) -> bool:
+    """Valid positions whose peak is within the budget."""
+    valid = bool(pos) and pos[0] == 0 and sorted(set(pos)) == pos and pos[-1] < depth
+    return valid and checkpoint_peak([1] * depth, pos) <= budget
+
+
+@hints_on_error(should="return a list of layer positions")
+def check_checkpoints(choose: Callable[[int, int], list[int]]) -> Feedback:
+    """`choose_checkpoints(depth, budget)` -> positions [0, ...] whose peak fits the budget.
+
+    Every layer keeps one unit (its input); the peak is `checkpoint_peak([1] *
+    depth, positions)`: segment i waits for the i checkpoints before it and
+    redoes its own layers.
+    """
+    first = call(choose, *_BUDGET_CASES[0])
+    if first is NOT_ATTEMPTED:
+        return not_attempted("choose_checkpoints(depth, budget)")
+    who = name_of(choose)
+    outs = []
+    for k, (depth, budget) in enumerate(_BUDGET_CASES):
+        got = first if k == 0 else run(choose, depth, budget)
+        outs.append(_positions(got, who, depth))
+    fits = [_fits(pos, depth, budget) for (depth, budget), pos in zip(_BUDGET_CASES, outs)]
+    if len({tuple(o) for o in outs}) == 1 and fits[0] and not all(fits):
+        return hard_coded_hint(who, "depth and budget")
+    for (depth, budget), pos in zip(_BUDGET_CASES, outs):
+        case = f"(depth {depth}, budget {budget})"
+        if not pos:
+            return hint(f"no positions {case}: at least [0], the input, is kept")
+        if any(p < 0 or p >= depth for p in pos):
+            bad = [p for p in pos if p < 0 or p >= depth]
+            return hint(f"position(s) {bad} are outside the network {case}: layers are "
+                        f"numbered 0 to depth - 1 = {depth - 1}; range(0, depth, k) "
+                        "stops in time")
+        if sorted(set(pos)) != pos:
+            return hint(f"the positions should be increasing, without repeats {case}: "
+                        "sort them and drop duplicates")
+        if pos[0] != 0:
+            return hint(f"position 0 is missing {case}: the network's input is the "
+                        "first checkpoint; the first segment is redone from it")
+        peak = checkpoint_peak([1] * depth, pos)
+        if peak > budget:
+            bounds = pos + [depth]
+            longest = max(b - a for a, b in zip(bounds[:-1], bounds[1:]))
+            if longest <= 2 and len(pos) > budget:
+                why = (f"{len(pos)} checkpoints are too many: a checkpoint costs a unit "
+                       "until backward reaches it; use longer segments")
+            else:
+                why = (f"a segment of {longest} layers is redone while the checkpoints "
+                       "before it wait; with s layers per segment the peak is about "
+                       "depth/s + s, smallest near s = sqrt(depth)")
+            return hint(f"these positions need {peak:g} units at the peak, over the "
+                        f"budget of {budget} {case}: {why}")
+    return correct("every choice fits its budget: checkpoints waiting plus one "
+                   "segment redone, about depth/s + s")
+
+
+# ------------------------------------------------------------ passes per mode
+_PASS_CASES = [(5, 1), (1, 7), (12, 3), (4, 9)]
+
+
+@hints_on_error(should="return (forward, reverse)")
+def check_jacobian_passes(passes: Callable[[int, int], tuple[int, int]]) -> Feedback:
+    """`jacobian_passes(n, m)` -> (forward, reverse): the passes for the whole
+    Jacobian of f: R^n -> R^m (tangent passes in forward mode, backward passes
+    in reverse mode)."""
+    first = call(passes, *_PASS_CASES[0])
+    if first is NOT_ATTEMPTED:
+        return not_attempted("jacobian_passes(n, m)")
+    who = name_of(passes)
+    outs = []
+    for k, (n, m) in enumerate(_PASS_CASES):
+        got = first if k == 0 else run(passes, n, m)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise LearnerError(f"{who} should return two numbers (forward, reverse), "
+                               f"got {describe(got)}")
+        vals = []
+        for v in got:
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise LearnerError(f"{who} should return two numbers (forward, "
+                                   f"reverse), got {describe(v)} among them")
+            vals.append(float(v))
+        outs.append(tuple(vals))
+    wants = [(float(n), float(m)) for n, m in _PASS_CASES]
+    if hard_coded(outs, wants, lambda a, b: a == b):
+        return hard_coded_hint(who, "n and m")
+    if outs == wants:
+        return correct("n tangent passes forward, m backward passes reverse: a loss "
+                       "has m = 1, so reverse mode gets every gradient in one")
+
+    def every(rule) -> bool:  # the learner's answer follows `rule` at every (n, m)
+        return all(rule(n, m, fw, rv) for (n, m), (fw, rv) in zip(_PASS_CASES, outs))
+
+    n, m = next(c for c, o, w in zip(_PASS_CASES, outs, wants) if o != w)
+    case = f"for n = {n} inputs, m = {m} outputs"
+    if every(lambda n, m, fw, rv: (fw, rv) == (m, n)):
+        return hint(f"forward and reverse are swapped ({case}): a forward pass seeds "
+                    "one *input* and gives a column of J, a backward pass starts from "
+                    "one *output* and gives a row")
+    if every(lambda n, m, fw, rv: fw == 2 * n):
+        return hint(f"2n forward passes are central differences' count ({case}); "
+                    "forward mode gets a column of J exactly from one tangent pass "
+                    "per input")
+    if every(lambda n, m, fw, rv: rv == 1):
+        return hint(f"one backward pass gives the gradient of *one* output ({case}): "
+                    "a Jacobian with m rows needs m backward passes; 1 is the count "
+                    "for a scalar loss")
+    if every(lambda n, m, fw, rv: fw == 1):
+        return hint(f"one tangent pass gives the derivative along *one* input "
+                    f"({case}): n inputs need n passes")
+    if every(lambda n, m, fw, rv: rv == m + 1 or fw == n + 1):
+        return hint(f"count the passes that carry derivatives only ({case}): "
+                    "reverse mode's one plain forward pass is not counted")
+    if every(lambda n, m, fw, rv: fw == n * m or rv == n * m):
+        return hint(f"one pass gives a whole column (forward) or row (reverse) of J, "
+                    f"not one entry ({case}): n or m passes, not n·m")
+    if every(lambda n, m, fw, rv: fw == n):
+        return hint(f"forward is right; reverse mode needs one backward pass per "
+                    f"output ({case})")
+    if every(lambda n, m, fw, rv: rv == m):
+        return hint(f"reverse is right; forward mode needs one tangent pass per "
+                    f"input ({case})")
+    return hint(f"not yet ({case}): forward mode needs a pass per input, reverse "
+                "mode a pass per output")
