@@ -20,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from bpkit.apps.bptt import GradientOverTimeApp, TruncationApp  # noqa: E402
+from bpkit.apps.cost import CostExplorerApp  # noqa: E402
 from bpkit.apps.gradient_flow import GradientFlowApp  # noqa: E402
 from bpkit.apps.graph_stepper import GraphStepperApp  # noqa: E402
 from bpkit.apps.learning_rate import LearningRateApp  # noqa: E402
@@ -39,6 +40,7 @@ APPS = [
     ("06 optimizer race", OptimizerRaceApp),
     ("07 gradient over time", GradientOverTimeApp),
     ("07 truncation", TruncationApp),
+    ("11 cost explorer", CostExplorerApp),
 ]
 SLIDERS = (widgets.FloatSlider, widgets.IntSlider, widgets.FloatLogSlider,
            widgets.SelectionSlider)

@@ -10,6 +10,7 @@ import pytest
 
 import bpkit.apps.base as base
 from bpkit.apps.bptt import GradientOverTimeApp, TruncationApp
+from bpkit.apps.cost import CostExplorerApp
 from bpkit.apps.gradient_flow import GradientFlowApp
 from bpkit.apps.graph_stepper import GraphStepperApp
 from bpkit.apps.learning_rate import LearningRateApp
@@ -18,7 +19,8 @@ from bpkit.apps.optimizer_race import OptimizerRaceApp
 from bpkit.apps.single_weight import SingleWeightApp
 
 APPS = [SingleWeightApp, GraphStepperApp, MLPPlayground, GradientFlowApp,
-        LearningRateApp, OptimizerRaceApp, GradientOverTimeApp, TruncationApp]
+        LearningRateApp, OptimizerRaceApp, GradientOverTimeApp, TruncationApp,
+        CostExplorerApp]
 
 
 def _live_widgets() -> int:

@@ -17,6 +17,7 @@ import PIL.Image
 import pytest
 
 from bpkit.apps.bptt import GradientOverTimeApp, TruncationApp
+from bpkit.apps.cost import CostExplorerApp
 from bpkit.apps.gradient_flow import GradientFlowApp
 from bpkit.apps.graph_stepper import GraphStepperApp
 from bpkit.apps.learning_rate import LearningRateApp
@@ -25,7 +26,8 @@ from bpkit.apps.optimizer_race import OptimizerRaceApp
 from bpkit.apps.single_weight import SingleWeightApp
 
 APPS = [SingleWeightApp, GraphStepperApp, MLPPlayground, GradientFlowApp,
-        LearningRateApp, OptimizerRaceApp, GradientOverTimeApp, TruncationApp]
+        LearningRateApp, OptimizerRaceApp, GradientOverTimeApp, TruncationApp,
+        CostExplorerApp]
 SLIDERS = (widgets.FloatSlider, widgets.IntSlider, widgets.FloatLogSlider,
            widgets.SelectionSlider)
 # animated artists are drawn last, so where they cross a static artist the two

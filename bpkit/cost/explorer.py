@@ -67,10 +67,11 @@ def flops_per_step(depth: int, width: int, batch: int, checkpointed: bool) -> in
     return depth * per_block * (4 if checkpointed else 3)
 
 
-def _measure_rate(width: int = 256, batch: int = 128, repeats: int = 5) -> float:
+def _measure_rate(width: int = 256, batch: int = 128, repeats: int = 9) -> float:
     """Flops per second of this machine on a (batch, width) @ (width, width) product."""
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((batch, width)), rng.standard_normal((width, width))
+    a @ b  # the first product pays for warming up
     best = math.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -146,16 +147,22 @@ class CostExplorerModel:
 
     @property
     def message(self) -> str:
-        kb = 1024.0
         seg = (f"checkpoint every {self.segment} block{'s' * (self.segment > 1)}"
                if self.segment else "no checkpoints")
         extra = ""
         if self.segment:
             extra = (f" ({self.peak_bytes / self.plain_bytes:.0%} of plain backprop's "
-                     f"{self.plain_bytes / kb:,.0f} kB; +33% time for the recompute)")
+                     f"{_size(self.plain_bytes)}; +33% time for the recompute)")
         return (f"depth {self.depth}, width {self.width}, batch {self.batch}, {seg}: "
-                f"activations kept {self.peak_bytes / kb:,.0f} kB{extra}, parameters "
-                f"{self.parameter_bytes / kb:,.0f} kB; about "
-                f"{1e3 * self.seconds():.1f} ms per step on this machine "
-                f"(best segment: {self.best_segment}, sqrt(depth) = "
-                f"{math.sqrt(self.depth):.1f})")
+                f"activations kept {_size(self.peak_bytes)}{extra}, parameters "
+                f"{_size(self.parameter_bytes)}; about {1e3 * self.seconds():.3g} ms "
+                f"per step on this machine (best segment: {self.best_segment}, "
+                f"sqrt(depth) = {math.sqrt(self.depth):.1f})")
+
+
+def _size(n: float) -> str:
+    """Bytes in B, kB or MB (of 1024), three figures or more."""
+    for unit, scale in (("MB", 1024.0**2), ("kB", 1024.0)):
+        if n >= scale:
+            return f"{n / scale:,.{0 if n >= 100 * scale else 1}f} {unit}"
+    return f"{n:.0f} B"
