@@ -19,6 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from bpkit.apps.attention import AttentionExplorerApp  # noqa: E402
 from bpkit.apps.bptt import GradientOverTimeApp, TruncationApp  # noqa: E402
 from bpkit.apps.cost import CostExplorerApp  # noqa: E402
 from bpkit.apps.gradient_flow import GradientFlowApp  # noqa: E402
@@ -41,6 +42,7 @@ APPS = [
     ("07 gradient over time", GradientOverTimeApp),
     ("07 truncation", TruncationApp),
     ("11 cost explorer", CostExplorerApp),
+    ("10 attention explorer", AttentionExplorerApp),
 ]
 SLIDERS = (widgets.FloatSlider, widgets.IntSlider, widgets.FloatLogSlider,
            widgets.SelectionSlider)

@@ -9,6 +9,7 @@ import ipywidgets as widgets
 import pytest
 
 import bpkit.apps.base as base
+from bpkit.apps.attention import AttentionExplorerApp
 from bpkit.apps.bptt import GradientOverTimeApp, TruncationApp
 from bpkit.apps.cost import CostExplorerApp
 from bpkit.apps.gradient_flow import GradientFlowApp
@@ -20,7 +21,7 @@ from bpkit.apps.single_weight import SingleWeightApp
 
 APPS = [SingleWeightApp, GraphStepperApp, MLPPlayground, GradientFlowApp,
         LearningRateApp, OptimizerRaceApp, GradientOverTimeApp, TruncationApp,
-        CostExplorerApp]
+        CostExplorerApp, AttentionExplorerApp]
 
 
 def _live_widgets() -> int:

@@ -16,6 +16,7 @@ import numpy as np
 import PIL.Image
 import pytest
 
+from bpkit.apps.attention import AttentionExplorerApp
 from bpkit.apps.bptt import GradientOverTimeApp, TruncationApp
 from bpkit.apps.cost import CostExplorerApp
 from bpkit.apps.gradient_flow import GradientFlowApp
@@ -27,7 +28,7 @@ from bpkit.apps.single_weight import SingleWeightApp
 
 APPS = [SingleWeightApp, GraphStepperApp, MLPPlayground, GradientFlowApp,
         LearningRateApp, OptimizerRaceApp, GradientOverTimeApp, TruncationApp,
-        CostExplorerApp]
+        CostExplorerApp, AttentionExplorerApp]
 SLIDERS = (widgets.FloatSlider, widgets.IntSlider, widgets.FloatLogSlider,
            widgets.SelectionSlider)
 # animated artists are drawn last, so where they cross a static artist the two
