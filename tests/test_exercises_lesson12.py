@@ -188,6 +188,13 @@ def _n_(f):
     return f.X.shape[0]
 
 
+def _bn_fused(f, d, mean_term=True, var_term=True):
+    """BatchNorm's compact backward (lesson 04), optionally without a term."""
+    g = d.bn * f.gamma
+    out = g - mean_term * g.mean(axis=0) - var_term * f.xhat * (g * f.xhat).mean(axis=0)
+    return f.inv_std * out
+
+
 MISTAKES = [
     # cross-entropy
     ("logprobs", lambda f, d: -_n_(f) * _dlogprobs(f, d), "missing the 1/N"),
@@ -254,6 +261,7 @@ MISTAKES = [
     ("xc", lambda f, d: d.xhat * f.inv_std + d.var * 2 * f.xc,
      "N times too large"),
     ("xc", lambda f, d: d.xhat * f.inv_std + d.var * f.xc / _n_(f), "missing the 2"),
+    ("xc", lambda f, d: d.xhat * f.inv_std + d.var * 2 * f.xc / (_n_(f) - 1), "1/(N-1)"),
     ("xc", lambda f, d: d.xhat * f.inv_std - d.var * 2 * f.xc / _n_(f),
      "the two paths add"),
     ("mean", lambda f, d: d.xc.sum(axis=0), "dmean carries a minus"),
@@ -263,6 +271,9 @@ MISTAKES = [
     ("h_pre", lambda f, d: d.mean / _n_(f) + 0 * d.xc,
      "only the path through the batch mean"),
     ("h_pre", lambda f, d: d.xc + d.mean, "N times too large"),
+    ("h_pre", lambda f, d: d.bn * f.gamma * f.inv_std, "both of BatchNorm's batch terms"),
+    ("h_pre", lambda f, d: _bn_fused(f, d, mean_term=False), "also feeds the batch mean"),
+    ("h_pre", lambda f, d: _bn_fused(f, d, var_term=False), "missing the variance's term"),
     # the first layer
     ("W1", lambda f, d: d.h_pre.T @ f.X, "transposed"),
     ("W1", lambda f, d: f.X.T @ d.h_pre / _n_(f), "already inside dh_pre"),
@@ -302,6 +313,10 @@ def test_printing_f_lists_every_tensor_and_its_shape():
 
 
 # ------------------------------------------------------------ the whole backward pass
+def test_the_fused_batchnorm_backward_passes_the_dh_pre_check():
+    assert lesson12.check_dh_pre(_bn_fused).ok
+
+
 def test_full_backward_accepts_the_chained_solutions():
     assert check_full_backward(full_backward).ok
     assert check_full_backward(not_yet).status == "not attempted"

@@ -12,7 +12,7 @@ do not know the answers as formulas: they measure each gradient with the
 complex-step derivative (perturb one entry by a tiny imaginary step, rerun the
 forward pass, read the loss's imaginary part), a finite difference accurate to
 rounding. A gradient along one path only is measured the same way with the
-other path's tensor held fixed.
+edge to the other path held at its unperturbed value.
 """
 
 from __future__ import annotations
@@ -93,20 +93,16 @@ def _inputs(k: int) -> dict[str, np.ndarray]:
 
 
 def _forward(values: dict[str, Any], set_: dict[str, Any],
-             held: dict[str, tuple[str, Any]] | None = None) -> dict[str, Any]:
-    """Every tensor; a tensor named in `set_` takes that value instead, and a
-    tensor named in `held` reads that one input's value as given (held fixed)."""
+             held: dict[tuple[str, str], Any] | None = None) -> dict[str, Any]:
+    """Every tensor; a tensor named in `set_` takes that value instead, and for an
+    edge (tensor, input) in `held` that tensor reads the input's value as given."""
     v = {**values, **{k: a for k, a in set_.items() if k in values}}
     held = held or {}
     for name, inputs, op in _STEPS:
         if name in set_:
             v[name] = set_[name]
-            continue
-        args = [v[i] for i in inputs]
-        if name in held:
-            src, value = held[name]
-            args[inputs.index(src)] = value
-        v[name] = op(*args)
+        else:
+            v[name] = op(*(held.get((name, i), v[i]) for i in inputs))
     return v
 
 
@@ -121,15 +117,21 @@ def case(k: int = 0) -> Tensors:
     return Tensors(**{n: np.copy(a) for n, a in v.items()}, eps=EPS)
 
 
+def _edge(name: str, cut: str) -> tuple[str, str]:
+    """'mean' cuts the edge name -> mean; 'var<-xc' cuts the edge xc -> var."""
+    consumer, _, source = cut.partition("<-")
+    return consumer, source or name
+
+
 @functools.lru_cache(maxsize=None)
-def _measured(k: int, name: str, held: tuple[str, ...] = ()) -> np.ndarray:
+def _measured(k: int, name: str, cut: tuple[str, ...] = ()) -> np.ndarray:
     """dloss/d(name) on case k by the complex step.
 
-    For each tensor in `held`, its input `name` is held fixed: the gradient that
-    flows along every other path only.
+    Along each edge in `cut` the consumer reads its input's unperturbed value: the
+    gradient that flows along the other paths only.
     """
     base = _base(k)
-    fixed = {c: (name, base[name]) for c in held}
+    fixed = {e: base[e[1]] for e in (_edge(name, c) for c in cut)}
     x = np.asarray(base[name], dtype=complex)
     grad = np.zeros(x.shape)
     step = 1e-20
@@ -140,10 +142,10 @@ def _measured(k: int, name: str, held: tuple[str, ...] = ()) -> np.ndarray:
     return grad
 
 
-def reference(k: int, name: str, held: tuple[str, ...] = ()) -> np.ndarray:
-    """The measured gradient (a copy), as the checks compare it; `held` names the
-    tensors whose path from `name` is cut."""
-    return _measured(k, name, tuple(sorted(held))).copy()
+def reference(k: int, name: str, cut: tuple[str, ...] = ()) -> np.ndarray:
+    """The measured gradient (a copy), as the checks compare it; `cut` names the
+    edges left out (see `_edge`)."""
+    return _measured(k, name, tuple(sorted(cut))).copy()
 
 
 def _after(name: str) -> list[str]:
@@ -181,8 +183,8 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
 
 # ------------------------------------------------------------ the mistakes
 # each a function of (f, d, r, n): the forward tensors, the downstream gradients,
-# r(name, cut) the measured gradient of that case with the path into tensor `cut`
-# cut, n the batch size
+# r(name, cut) the measured gradient of that case with the edges in `cut` cut
+# (see `_edge`), n the batch size
 def _path(name: str, cut: str) -> Callable:
     return lambda f, d, r, n: r(name, (cut,))
 
@@ -261,6 +263,8 @@ _MISTAKES: dict[str, list[tuple[str, Callable]]] = {
          lambda f, d, r, n: r("xc", ("var",)) + n * r("xc", ("xhat",))),
         ("the path through var is missing the 2 of d(xc^2)/dxc = 2 xc",
          lambda f, d, r, n: r("xc", ("var",)) + r("xc", ("xhat",)) / 2),
+        ("var is the biased batch variance, a mean over N: its path has 1/N, not "
+         "1/(N-1)", lambda f, d, r, n: r("xc", ("var",)) + n / (n - 1) * r("xc", ("xhat",))),
         ("the path through var has the wrong sign: the two paths add",
          lambda f, d, r, n: r("xc", ("var",)) - r("xc", ("xhat",))),
     ],
@@ -272,6 +276,12 @@ _MISTAKES: dict[str, list[tuple[str, Callable]]] = {
         ("the path through the mean is N times too large: mean = sum / N, so each "
          "row gets dmean / N",
          lambda f, d, r, n: r("h_pre", ("mean",)) + n * r("h_pre", ("xc",))),
+        ("dh_pre is missing both of BatchNorm's batch terms: the batch mean and the "
+         "batch variance depend on every row too; add the paths through mean and var",
+         lambda f, d, r, n: r("h_pre", ("mean", "var<-xc"))),
+        ("dh_pre is missing the variance's term: the batch variance depends on "
+         "every row too; add the path through var",
+         lambda f, d, r, n: r("h_pre", ("var<-xc",))),
     ],
 }
 
@@ -293,7 +303,11 @@ for _t in ("b2", "gamma", "beta", "inv_std", "b1"):
 _UPSTREAM = {"probs": "logprobs", "counts_sum": "counts_sum_inv",
              "norm_logits": "counts", "bn": "h", "var": "inv_std"}
 _SIGN = {"mean": "mean is subtracted (xc = h_pre - mean), so dmean carries a minus",
-         "counts_sum": "d(1/s)/ds = -1/s^2 is negative"}
+         "counts_sum": "d(1/s)/ds = -1/s^2 is negative",
+         "logprobs": "loss = -mean(the targets' logprobs), so each target entry gets "
+                     "-1/N, a negative number",
+         "bn": "tanh'(x) = 1 - tanh(x)^2 is positive: no minus",
+         "var": "d/dv (v + eps)^(-1/2) = -1/2 (v + eps)^(-3/2) is negative"}
 _NOTES = {
     "logit_maxes": "dlogit_maxes is zero up to rounding (largest |entry| {m:.0e}): "
                    "shifting a row's logits does not change its probabilities; the "
@@ -317,8 +331,9 @@ def _shape_hint(t: str, got: tuple, want: tuple, k: int) -> str:
         return (f"d{t} is missing the sum over the batch: {t} is used by all N rows, "
                 f"so its gradient adds up their N gradients (axis=0), shape {w}")
     if len(want) == 1 and len(got) == 1:
+        per = {"H": "hidden unit", "C": "class", "D": "input"}.get(s[want[0]], "entry")
         return (f"d{t} sums over the wrong axis: sum over the batch, axis=0, for one "
-                f"number per {s[want[0]]}, shape {w}")
+                f"number per {per}, shape {w}")
     if want[1:] == (1,) and len(got) == 2 and got[0] == want[0]:
         return (f"d{t} is missing the sum over the row: {t} has one number per row, "
                 f"shape {w}, shared by the {s.get(got[1], '')} entries of its row: sum "
@@ -387,8 +402,11 @@ def _diagnose(t: str, outs: list[np.ndarray], wants: list[np.ndarray]) -> str:
 def _shapes_tip(e: LearnerError, t: str) -> LearnerError:
     words = ("shape", "broadcast", "dimension", "matmul", "aligned")
     if e.raised and any(w in str(e) for w in words):
-        e = LearnerError(f"{e}. Check the shapes: d{t} has {t}'s shape; print(f) and "
-                         "print(d) list every tensor's shape")
+        product = ("in a @ b the inner sizes must agree (transpose one side, or swap "
+                   "them); " if "matmul" in str(e) else "")
+        shape = _letters(np.shape(_base(0)[t]), 0)
+        e = LearnerError(f"{e}. Check the shapes: {product}d{t} has {t}'s shape "
+                         f"{shape}; print(f) and print(d) list every tensor's shape")
         e.raised = True
     return e
 
