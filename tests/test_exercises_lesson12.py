@@ -269,7 +269,7 @@ MISTAKES = [
     ("mean", lambda f, d: -d.xc.mean(axis=0), "sum, not mean"),
     ("h_pre", lambda f, d: d.xc, "only the path through xc"),
     ("h_pre", lambda f, d: d.mean / _n_(f) + 0 * d.xc,
-     "only the path through the batch mean"),
+     "only the path through mean"),
     ("h_pre", lambda f, d: d.xc + d.mean, "N times too large"),
     ("h_pre", lambda f, d: d.bn * f.gamma * f.inv_std, "both of BatchNorm's batch terms"),
     ("h_pre", lambda f, d: _bn_fused(f, d, mean_term=False), "also feeds the batch mean"),

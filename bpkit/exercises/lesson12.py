@@ -185,8 +185,21 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
 # each a function of (f, d, r, n): the forward tensors, the downstream gradients,
 # r(name, cut) the measured gradient of that case with the edges in `cut` cut
 # (see `_edge`), n the batch size
-def _path(name: str, cut: str) -> Callable:
-    return lambda f, d, r, n: r(name, (cut,))
+def _two_paths(t: str, first: str, second: str, how_first: str,
+               how_second: str) -> list[tuple[str, Callable]]:
+    """The slips of a tensor used by two others: each path alone."""
+    return [
+        (f"d{t} has only the path through {first}: {t} also {how_second}; add that "
+         "path", lambda f, d, r, n: r(t, (second,))),
+        (f"d{t} has only the path through {second}: {t} also {how_first}; add that "
+         "path", lambda f, d, r, n: r(t, (first,))),
+    ]
+
+
+def _second_path_times(t: str, first: str, second: str,
+                       k: Callable[[int], float]) -> Callable:
+    """The slip: the path through `second` multiplied by k(N)."""
+    return lambda f, d, r, n: r(t, (second,)) + k(n) * r(t, (first,))
 
 
 _MISTAKES: dict[str, list[tuple[str, Callable]]] = {
@@ -208,14 +221,11 @@ _MISTAKES: dict[str, list[tuple[str, Callable]]] = {
         ("d(1/s)/ds = -1/s^2: you used -1/s", lambda f, d, r, n: r("counts_sum")
          * f.counts_sum),
     ],
-    "counts": [
-        ("dcounts has only the path through probs: each count also adds to its row's "
-         "counts_sum, so add counts_sum's gradient, once for every count in the row",
-         _path("counts", "counts_sum")),
-        ("dcounts has only the path through counts_sum: counts also enters probs "
-         "directly (probs = counts * counts_sum_inv); add that path",
-         _path("counts", "probs")),
-    ],
+    "counts": _two_paths(
+        "counts", "probs", "counts_sum",
+        "enters probs directly (probs = counts * counts_sum_inv)",
+        "adds to its row's counts_sum (whose gradient reaches every count in the "
+        "row)"),
     "norm_logits": [
         ("the derivative of exp is exp itself: multiply by counts = exp(norm_logits), "
          "not by norm_logits",
@@ -224,7 +234,7 @@ _MISTAKES: dict[str, list[tuple[str, Callable]]] = {
     "logits": [
         ("dlogits holds only the path through logit_maxes (almost zero): logits "
          "reach the loss through norm_logits = logits - logit_maxes; add that path",
-         _path("logits", "norm_logits")),
+         lambda f, d, r, n: r("logits", ("norm_logits",))),
         ("that is probs / N: at each row's target class subtract 1 / N (the one-hot "
          "part of the loss)", lambda f, d, r, n: f.probs / n),
     ],
@@ -253,29 +263,22 @@ _MISTAKES: dict[str, list[tuple[str, Callable]]] = {
         ("the power rule lowers the exponent by one: d/dv v^(-1/2) = -1/2 v^(-3/2)",
          lambda f, d, r, n: r("var") * (f.var + EPS)),
     ],
-    "xc": [
-        ("dxc has only the path through xhat: xc also feeds var = mean(xc^2); add "
-         "that path", _path("xc", "var")),
-        ("dxc has only the path through var: xc also enters xhat = xc * inv_std "
-         "directly; add that path", _path("xc", "xhat")),
+    "xc": _two_paths("xc", "xhat", "var", "enters xhat = xc * inv_std directly",
+                     "feeds var = mean(xc^2)") + [
         ("the path through var is N times too large: var is a mean over the batch, "
-         "so each xc gets 1/N of it",
-         lambda f, d, r, n: r("xc", ("var",)) + n * r("xc", ("xhat",))),
+         "so each xc gets 1/N of it", _second_path_times("xc", "xhat", "var", float)),
         ("the path through var is missing the 2 of d(xc^2)/dxc = 2 xc",
-         lambda f, d, r, n: r("xc", ("var",)) + r("xc", ("xhat",)) / 2),
+         _second_path_times("xc", "xhat", "var", lambda n: 0.5)),
         ("var is the biased batch variance, a mean over N: its path has 1/N, not "
-         "1/(N-1)", lambda f, d, r, n: r("xc", ("var",)) + n / (n - 1) * r("xc", ("xhat",))),
+         "1/(N-1)", _second_path_times("xc", "xhat", "var", lambda n: n / (n - 1))),
         ("the path through var has the wrong sign: the two paths add",
-         lambda f, d, r, n: r("xc", ("var",)) - r("xc", ("xhat",))),
+         _second_path_times("xc", "xhat", "var", lambda n: -1.0)),
     ],
-    "h_pre": [
-        ("dh_pre has only the path through xc: h_pre also feeds the batch mean; add "
-         "that path (dmean / N for every row)", _path("h_pre", "mean")),
-        ("dh_pre has only the path through the batch mean: h_pre also enters "
-         "xc = h_pre - mean directly; add that path", _path("h_pre", "xc")),
+    "h_pre": _two_paths("h_pre", "xc", "mean",
+                        "enters xc = h_pre - mean directly",
+                        "feeds the batch mean (dmean / N for every row)") + [
         ("the path through the mean is N times too large: mean = sum / N, so each "
-         "row gets dmean / N",
-         lambda f, d, r, n: r("h_pre", ("mean",)) + n * r("h_pre", ("xc",))),
+         "row gets dmean / N", _second_path_times("h_pre", "xc", "mean", float)),
         ("dh_pre is missing both of BatchNorm's batch terms: the batch mean and the "
          "batch variance depend on every row too; add the paths through mean and var",
          lambda f, d, r, n: r("h_pre", ("mean", "var<-xc"))),
