@@ -27,6 +27,7 @@ from bpkit.apps.graph_stepper import GraphStepperApp  # noqa: E402
 from bpkit.apps.learning_rate import LearningRateApp  # noqa: E402
 from bpkit.apps.mlp_playground import MLPPlayground  # noqa: E402
 from bpkit.apps.optimizer_race import OptimizerRaceApp  # noqa: E402
+from bpkit.apps.overfitting import OverfittingApp  # noqa: E402
 from bpkit.apps.single_weight import SingleWeightApp  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
@@ -42,6 +43,7 @@ APPS = [
     ("07 gradient over time", GradientOverTimeApp),
     ("07 truncation", TruncationApp),
     ("11 cost explorer", CostExplorerApp),
+    ("08 overfitting", OverfittingApp),
     ("10 attention explorer", AttentionExplorerApp),
 ]
 SLIDERS = (widgets.FloatSlider, widgets.IntSlider, widgets.FloatLogSlider,

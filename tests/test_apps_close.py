@@ -17,11 +17,12 @@ from bpkit.apps.graph_stepper import GraphStepperApp
 from bpkit.apps.learning_rate import LearningRateApp
 from bpkit.apps.mlp_playground import MLPPlayground
 from bpkit.apps.optimizer_race import OptimizerRaceApp
+from bpkit.apps.overfitting import OverfittingApp
 from bpkit.apps.single_weight import SingleWeightApp
 
 APPS = [SingleWeightApp, GraphStepperApp, MLPPlayground, GradientFlowApp,
         LearningRateApp, OptimizerRaceApp, GradientOverTimeApp, TruncationApp,
-        CostExplorerApp, AttentionExplorerApp]
+        OverfittingApp, CostExplorerApp, AttentionExplorerApp]
 
 
 def _live_widgets() -> int:

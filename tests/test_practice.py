@@ -353,6 +353,6 @@ def test_overfit_model_is_deterministic_and_stops_when_asked():
     c = OverfitModel(width=32, n_train=50, early_stopping=True, max_epochs=400)
     while not c.finished:
         c.step(50)
-    assert c.run.done and "stopped early" in c.message
+    assert c.run.done and "restored" in c.message
     with pytest.raises(ValueError, match="n_train"):
         OverfitModel(n_train=5)

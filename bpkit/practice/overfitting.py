@@ -211,10 +211,13 @@ class OverfitModel:
         h, r = self.run.history, self.run
         if r.epochs == 0:
             return f"epoch 0: validation accuracy {h.val_acc[0]:.1%}"
+        if r.done:
+            b = r.best_epoch
+            return (f"stopped at epoch {r.epochs}: no better validation loss for "
+                    f"{self.PATIENCE} epochs; the weights of epoch {b} restored "
+                    f"(validation loss {h.val_loss[b]:.3f}, accuracy {h.val_acc[b]:.1%})")
         gap = h.val_loss[-1] - h.train_loss[-1]
         text = (f"epoch {r.epochs}: train loss {h.train_loss[-1]:.3f}, validation "
                 f"{h.val_loss[-1]:.3f} (gap {gap:.3f}); validation accuracy "
                 f"{h.val_acc[-1]:.1%}, best loss at epoch {r.best_epoch}")
-        if r.done:
-            text += "; stopped early, best weights restored"
         return text
