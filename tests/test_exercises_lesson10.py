@@ -24,6 +24,7 @@ SOFTMAX_MISTAKES = {
     "multiplication by p is missing": lambda dp, p: dp - (dp * p).sum(axis=1, keepdims=True),
     "only the Jacobian's diagonal": lambda dp, p: p * (1 - p) * dp,
     "wrong sign": lambda dp, p: -softmax_rows_backward(dp, p),
+    "ds is transposed": lambda dp, p: softmax_rows_backward(dp, p).T,
 }
 
 
@@ -79,7 +80,7 @@ def _with(**slips):
 
 ATTENTION_MISTAKES = {
     "missing 1/sqrt(d) everywhere": (dict(scale=False), "1/sqrt(d) is missing"),
-    "missing 1/sqrt(d) in the backward": (dict(back_scale=False), "sqrt(d) times too large"),
+    "missing 1/sqrt(d) in the backward": (dict(back_scale=False), "dq is sqrt(d) times too large"),
     "mask after the softmax": (dict(after=True), "mask is applied after the softmax"),
     "mask ignored": (dict(use_mask=False), "mask is ignored"),
     "dq swapped": (dict(swap_q=True), "dq uses ds.T: the operands are swapped"),
@@ -115,6 +116,15 @@ def test_attention_check_catches_the_wrong_order_sign_and_hard_coding():
     first = attention_grads(*_attention_case(0))
     fb = check_attention_backward(lambda *a: first)
     assert "does not depend on the inputs" in fb.message
+
+
+def test_attention_check_names_only_the_gradient_missing_its_scale():
+    def fn(*a):
+        dq, dk, dv = attention_grads(*a)
+        return dq, dk * np.sqrt(a[1].shape[1]), dv
+
+    fb = check_attention_backward(fn)
+    assert fb.message.startswith("dq, dv right; dk is sqrt(d) times too large"), fb.message
 
 
 def test_attention_check_asks_for_mask_none_when_only_the_masked_case_works():

@@ -105,6 +105,8 @@ _SOFTMAX_MISTAKES = [
      "entries -p_i p_j count too, which gives p * (dp - (dp * p).sum(axis=1, "
      "keepdims=True))",
      lambda dp, p: p * (1 - p) * dp),
+    ("ds is transposed: it has the shape of p, one row per query, ds[t, s] for "
+     "score s of row t", lambda dp, p: (p * (dp - _rows(dp, p))).T),
     ("ds has the wrong sign: ds = p * (dp - row sum), not the reverse",
      lambda dp, p: -p * (dp - _rows(dp, p))),
 ]
@@ -195,15 +197,18 @@ _IGNORED = ("the mask is ignored: the hidden keys still get weight and gradient;
 _NO_SCALE = ("the 1/sqrt(d) is missing: the scores are q @ k.T / sqrt(d), so the "
              "softmax sees scaled scores and ds carries the factor 1/sqrt(d) into dq "
              "and dk")
-_NO_BACK_SCALE = ("dq and dk are sqrt(d) times too large: the forward divided the "
-                  "scores by sqrt(d), so the backward divides ds by sqrt(d) too")
+
+
+def _no_back_scale(name: str) -> str:
+    return (f"{name} is sqrt(d) times too large: the forward divided the scores by "
+            "sqrt(d), so the backward divides ds by sqrt(d) too")
 
 _ATTENTION_RULES = {
     "dq": [
         (_AFTER, lambda *a: _attention_grads(*a, after=True)[0]),
         (_IGNORED, lambda *a: _attention_grads(*a, use_mask=False)[0]),
         (_NO_SCALE, lambda *a: _attention_grads(*a, scale=False)[0]),
-        (_NO_BACK_SCALE, lambda *a: _attention_grads(*a, back_scale=False)[0]),
+        (_no_back_scale("dq"), lambda *a: _attention_grads(*a, back_scale=False)[0]),
         ("dq uses ds.T: the operands are swapped; query t's scores are row t of s, "
          "so dq = ds @ k", lambda *a: _ds(*a)[0].T @ a[2]),
         ("dq is missing the softmax's row-sum subtraction: ds = p * (dp - (dp * "
@@ -214,7 +219,7 @@ _ATTENTION_RULES = {
         (_AFTER, lambda *a: _attention_grads(*a, after=True)[1]),
         (_IGNORED, lambda *a: _attention_grads(*a, use_mask=False)[1]),
         (_NO_SCALE, lambda *a: _attention_grads(*a, scale=False)[1]),
-        (_NO_BACK_SCALE, lambda *a: _attention_grads(*a, back_scale=False)[1]),
+        (_no_back_scale("dk"), lambda *a: _attention_grads(*a, back_scale=False)[1]),
         ("dk uses ds, not ds.T: the operands are swapped; key s is column s of the "
          "scores, so dk = ds.T @ q", lambda *a: _ds(*a)[0] @ a[1]),
     ],
