@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 
 from bpkit.apps.attention import AttentionExplorerApp  # noqa: E402
 from bpkit.apps.bptt import GradientOverTimeApp, TruncationApp  # noqa: E402
+from bpkit.apps.conv import ConvExplorerApp  # noqa: E402
 from bpkit.apps.cost import CostExplorerApp  # noqa: E402
 from bpkit.apps.gradient_flow import GradientFlowApp  # noqa: E402
 from bpkit.apps.graph_stepper import GraphStepperApp  # noqa: E402
@@ -45,6 +46,7 @@ APPS = [
     ("11 cost explorer", CostExplorerApp),
     ("08 overfitting", OverfittingApp),
     ("10 attention explorer", AttentionExplorerApp),
+    ("09 convolution backward", ConvExplorerApp),
 ]
 SLIDERS = (widgets.FloatSlider, widgets.IntSlider, widgets.FloatLogSlider,
            widgets.SelectionSlider)

@@ -11,6 +11,7 @@ import pytest
 import bpkit.apps.base as base
 from bpkit.apps.attention import AttentionExplorerApp
 from bpkit.apps.bptt import GradientOverTimeApp, TruncationApp
+from bpkit.apps.conv import ConvExplorerApp
 from bpkit.apps.cost import CostExplorerApp
 from bpkit.apps.gradient_flow import GradientFlowApp
 from bpkit.apps.graph_stepper import GraphStepperApp
@@ -22,7 +23,8 @@ from bpkit.apps.single_weight import SingleWeightApp
 
 APPS = [SingleWeightApp, GraphStepperApp, MLPPlayground, GradientFlowApp,
         LearningRateApp, OptimizerRaceApp, GradientOverTimeApp, TruncationApp,
-        OverfittingApp, CostExplorerApp, AttentionExplorerApp]
+        OverfittingApp, CostExplorerApp, AttentionExplorerApp,
+        ConvExplorerApp]
 
 
 def _live_widgets() -> int:

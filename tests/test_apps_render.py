@@ -18,6 +18,7 @@ import pytest
 
 from bpkit.apps.attention import AttentionExplorerApp
 from bpkit.apps.bptt import GradientOverTimeApp, TruncationApp
+from bpkit.apps.conv import ConvExplorerApp
 from bpkit.apps.cost import CostExplorerApp
 from bpkit.apps.gradient_flow import GradientFlowApp
 from bpkit.apps.graph_stepper import GraphStepperApp
@@ -29,7 +30,8 @@ from bpkit.apps.single_weight import SingleWeightApp
 
 APPS = [SingleWeightApp, GraphStepperApp, MLPPlayground, GradientFlowApp,
         LearningRateApp, OptimizerRaceApp, GradientOverTimeApp, TruncationApp,
-        OverfittingApp, CostExplorerApp, AttentionExplorerApp]
+        OverfittingApp, CostExplorerApp, AttentionExplorerApp,
+        ConvExplorerApp]
 SLIDERS = (widgets.FloatSlider, widgets.IntSlider, widgets.FloatLogSlider,
            widgets.SelectionSlider)
 # animated artists are drawn last, so where they cross a static artist the two

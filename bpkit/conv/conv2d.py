@@ -62,6 +62,16 @@ def _check_weights(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, who: str
                          f"({w.shape[0]},), one per filter F")
 
 
+def _pad(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
+    """x (N, C, H, W) with ph rows and pw columns of zeros on each side (np.pad, faster)."""
+    if not (ph or pw):
+        return x
+    N, C, H, W = x.shape
+    xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=x.dtype)
+    xp[:, :, ph : ph + H, pw : pw + W] = x
+    return xp
+
+
 def windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
             out_hw: tuple[int, int]) -> np.ndarray:
     """Every KH x KW window of x (N, C, H, W): a view (N, C, OH, OW, KH, KW), no copy."""
@@ -104,7 +114,7 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     N = x.shape[0]
     OH, OW = output_hw(x.shape, (KH, KW), stride, padding, "conv2d")
     (ph, pw) = padding
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+    xp = _pad(x, ph, pw)
     win = windows(xp, (KH, KW), stride, (OH, OW))  # (N, C, OH, OW, KH, KW)
     cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(N * OH * OW, C * KH * KW)
     y = cols @ w.reshape(F, -1).T  # (N*OH*OW, F)

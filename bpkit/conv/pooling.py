@@ -58,7 +58,7 @@ def maxpool_forward(x: np.ndarray, kernel_size: int | tuple[int, int] = 2,
     N, C, OH, OW, KH, KW = win.shape
     flat = win.reshape(N, C, OH, OW, KH * KW)
     argmax = flat.argmax(axis=-1)  # the first maximum on a tie
-    y = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]
+    y = flat.max(axis=-1)
     return y, PoolCache(x.shape, kernel, stride, argmax, x.dtype)
 
 
@@ -71,9 +71,8 @@ def maxpool_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     N, C, H, W = cache.x_shape
     (KH, KW) = cache.kernel
     dout = check_dout(dout, cache.argmax.shape, cache.dtype, "maxpool_backward")
-    dwin = np.zeros(dout.shape + (KH * KW,), dtype=dout.dtype)
-    np.put_along_axis(dwin, cache.argmax[..., None], dout[..., None], axis=-1)
-    dwin = dwin.reshape(dout.shape + (KH, KW))
+    routed = cache.argmax[..., None] == np.arange(KH * KW)  # one True per window
+    dwin = (routed * dout[..., None]).reshape(dout.shape + (KH, KW))
     return col2im(dwin, (H, W), cache.stride)
 
 

@@ -1,0 +1,175 @@
+"""The model behind lesson 09's convolution backward explorer (numpy only).
+
+One image x (H, W), one kernel w (K, K), a stride and zero padding give
+y (OH, OW); dy = dL/dy is a fixed random array. Pick one cell of dy, of w or
+of x, and `select` says which cells of the other two it meets and what each
+contributes:
+
+- an output-gradient cell dy[i, j] touches one window of x (its receptive
+  field): it adds dy[i, j] * w into that window of dx, and dy[i, j] * window
+  into dw;
+- a kernel weight w[a, e] was used at every output position: dw[a, e] is the
+  sum over all OH * OW positions of dy[i, j] * xp[i*s + a, j*s + e];
+- an input pixel x[r, c] sat in a few windows: dx[r, c] is the sum over them
+  of dy[i, j] * w[r + p - i*s, c + p - j*s].
+
+Each sum is checked against `conv2d_backward` (`Selection.total == full`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validate import integer
+from ._shapes import output_size
+from .conv2d import conv2d_backward, conv2d_forward
+
+__all__ = ["ConvExplorer", "Selection", "MODES"]
+
+MODES = ("output", "weight", "input")
+
+
+@dataclass
+class Selection:
+    """What one picked cell meets: masks and contributions on x, w and dy."""
+
+    mode: str
+    cell: tuple[int, int]
+    on_x: np.ndarray  # (H, W): the contribution to dx (mode "output") or a mask
+    on_w: np.ndarray  # (K, K)
+    on_dy: np.ndarray  # (OH, OW)
+    terms: np.ndarray  # the products summed into the picked gradient
+    total: float  # their sum
+    full: float  # the same gradient from conv2d_backward
+    positions: int  # how many (output position, kernel cell) pairs took part
+    text: str
+
+
+class ConvExplorer:
+    """x, w, dy of one small single-channel convolution, and `select(mode, row, col)`."""
+
+    def __init__(self, size: int = 5, kernel: int = 3, stride: int = 1,
+                 padding: int = 0, seed: int = 0) -> None:
+        self.seed = integer("seed", seed, 0)
+        rng = np.random.default_rng(self.seed)
+        self._x = rng.integers(-3, 4, (8, 8)).astype(float)
+        self._w = rng.integers(-2, 3, (5, 5)).astype(float)
+        self._dy = rng.integers(-2, 3, (8, 8)).astype(float)
+        self.mode, self.cell = "output", (0, 0)
+        self.configure(size, kernel, stride, padding)
+
+    def configure(self, size: int, kernel: int, stride: int, padding: int) -> None:
+        """Set the sizes; the arrays are cut from fixed random integers (easy to add)."""
+        self.size = integer("size", size, 1, 8)
+        self.kernel = integer("kernel", kernel, 1, 5)
+        self.stride = integer("stride", stride, 1, 3)
+        self.padding = integer("padding", padding, 0, 2)
+        self.out = output_size(self.size, self.kernel, self.stride, self.padding)
+        self.x = self._x[: self.size, : self.size]
+        self.w = self._w[: self.kernel, : self.kernel]
+        self.dy = self._dy[: self.out, : self.out]
+        y, cache = conv2d_forward(self.x[None, None], self.w[None, None], None,
+                                  self.stride, self.padding)
+        self.y = y[0, 0]
+        dx, dw, _ = conv2d_backward(self.dy[None, None], cache)
+        self.dx, self.dw = dx[0, 0], dw[0, 0]
+        self.cell = tuple(min(c, n - 1) for c, n in zip(self.cell, self.shape()))
+
+    def shape(self, mode: str | None = None) -> tuple[int, int]:
+        """The grid one picks a cell from in `mode`."""
+        mode = self.mode if mode is None else mode
+        n = {"output": self.out, "weight": self.kernel, "input": self.size}[mode]
+        return n, n
+
+    def select(self, mode: str | None = None, row: int | None = None,
+               col: int | None = None) -> Selection:
+        """Pick a cell (defaults: the current ones) and return what it meets."""
+        if mode is not None:
+            if mode not in MODES:
+                raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+            self.mode = mode
+        r, c = self.cell if row is None else (row, col)
+        n = self.shape()[0]
+        self.cell = (integer("row", r, 0, n - 1), integer("col", c, 0, n - 1))
+        return getattr(self, f"_{self.mode}")(*self.cell)
+
+    def _xp(self, r: int, c: int) -> float:
+        """The padded input at padded coordinates (0 in the padding)."""
+        r, c = r - self.padding, c - self.padding
+        inside = 0 <= r < self.size and 0 <= c < self.size
+        return float(self.x[r, c]) if inside else 0.0
+
+    def _output(self, i: int, j: int) -> Selection:
+        s, p, K = self.stride, self.padding, self.kernel
+        g = self.dy[i, j]
+        on_x = np.zeros_like(self.x)
+        on_w = np.zeros_like(self.w)
+        for a in range(K):
+            for e in range(K):
+                on_w[a, e] = g * self._xp(i * s + a, j * s + e)
+                r, c = i * s + a - p, j * s + e - p
+                if 0 <= r < self.size and 0 <= c < self.size:
+                    on_x[r, c] += g * self.w[a, e]
+        on_dy = np.zeros_like(self.dy)
+        on_dy[i, j] = 1
+        inside = int(np.count_nonzero(self._window_mask(i, j)))
+        text = (f"dy[{i},{j}] = {g:g} reaches the {K}x{K} window at rows "
+                f"{i * s - p}..{i * s - p + K - 1}, columns {j * s - p}..{j * s - p + K - 1} "
+                f"({inside} pixels inside the image). Red: dy * w, added to dx there; "
+                f"dy * window, added to all {K * K} cells of dw")
+        return Selection("output", (i, j), on_x, on_w, on_dy, on_w.ravel(),
+                         float(on_w.sum()), float(on_w.sum()), K * K, text)
+
+    def _window_mask(self, i: int, j: int) -> np.ndarray:
+        s, p, K = self.stride, self.padding, self.kernel
+        m = np.zeros_like(self.x, dtype=bool)
+        r0, c0 = i * s - p, j * s - p
+        m[max(r0, 0): max(r0 + K, 0), max(c0, 0): max(c0 + K, 0)] = True
+        return m
+
+    def _weight(self, a: int, e: int) -> Selection:
+        s, p = self.stride, self.padding
+        terms = np.zeros_like(self.dy)
+        on_x = np.zeros_like(self.x)
+        for i in range(self.out):
+            for j in range(self.out):
+                xv = self._xp(i * s + a, j * s + e)
+                terms[i, j] = self.dy[i, j] * xv
+                r, c = i * s + a - p, j * s + e - p
+                if 0 <= r < self.size and 0 <= c < self.size:
+                    on_x[r, c] = 1
+        on_w = np.zeros_like(self.w)
+        on_w[a, e] = 1
+        n = terms.size
+        pad = n - int(on_x.sum())
+        total = float(terms.sum())
+        plural = "s" if n != 1 else ""
+        text = (f"w[{a},{e}] was used at all {n} output position{plural}: dw[{a},{e}] = "
+                f"sum of {n} products dy[i,j] * x[...] (red) = {total:g}"
+                + (f" ({pad} of them on padding, so 0)" if pad else ""))
+        return Selection("weight", (a, e), on_x, on_w, terms, terms.ravel(), total,
+                         float(self.dw[a, e]), n, text)
+
+    def _input(self, r: int, c: int) -> Selection:
+        s, p, K = self.stride, self.padding, self.kernel
+        terms = np.zeros_like(self.dy)
+        on_w = np.zeros_like(self.w)
+        used = np.zeros_like(self.dy, dtype=bool)
+        for i in range(self.out):
+            for j in range(self.out):
+                a, e = r + p - i * s, c + p - j * s
+                if 0 <= a < K and 0 <= e < K:
+                    terms[i, j] = self.dy[i, j] * self.w[a, e]
+                    on_w[a, e] = 1
+                    used[i, j] = True
+        on_x = np.zeros_like(self.x)
+        on_x[r, c] = 1
+        n = int(used.sum())
+        total = float(terms.sum())
+        text = (f"x[{r},{c}] sat in {n} window{'s' if n != 1 else ''}: dx[{r},{c}] = "
+                f"sum of {n} products dy[i,j] * w[...] (red) = {total:g}"
+                + (" (no window reaches it: the stride skipped it)" if n == 0 else ""))
+        return Selection("input", (r, c), on_x, on_w, np.where(used, terms, 0.0),
+                         terms[used], total, float(self.dx[r, c]), n, text)
