@@ -140,8 +140,10 @@ def test_attention_broadcasts_one_key_set_over_a_batch_of_queries_and_sums_its_g
 
 
 @pytest.mark.parametrize("args, match", [
-    ((np.zeros((2, 3)), np.zeros((2, 4)), np.zeros((2, 5))), r"k has shape \(2, 4\), expected \(..., S, 3\)"),
-    ((np.zeros((2, 3)), np.zeros((4, 3)), np.zeros((5, 2))), r"v has shape \(5, 2\), expected \(..., 4, e\)"),
+    ((np.zeros((2, 3)), np.zeros((2, 4)), np.zeros((2, 5))),
+     r"k has shape \(2, 4\), expected \(..., S, 3\)"),
+    ((np.zeros((2, 3)), np.zeros((4, 3)), np.zeros((5, 2))),
+     r"v has shape \(5, 2\), expected \(..., 4, e\)"),
     ((np.zeros(3), np.zeros((4, 3)), np.zeros((4, 2))), r"q has shape \(3,\)"),
 ])
 def test_attention_names_the_mismatched_argument(args, match):

@@ -64,6 +64,21 @@ def _judge(outs, wants, args, names, rules) -> Feedback:
     return hint(prefix + "; ".join(messages))
 
 
+def _first_answer(fn: Callable, args: tuple, names: tuple[str, ...]):
+    """The learner's answer on the first case as arrays, or NOT_ATTEMPTED."""
+    got = call(fn, *args)
+    if got is NOT_ATTEMPTED:
+        return NOT_ATTEMPTED
+    what = f"three arrays, in the order ({', '.join(names)})"
+    return arrays(got, names, name_of(fn), what)
+
+
+def _next_answer(fn: Callable, args: tuple, names: tuple[str, ...]):
+    """The learner's answer on a later case (a stub there is a hint)."""
+    what = f"three arrays, in the order ({', '.join(names)})"
+    return arrays(run(fn, *args), names, name_of(fn), what)
+
+
 # ------------------------------------------------------------- 1. softmax rows
 def _softmax_case(k: int):
     """(dp, p): 0 = causal (5, 5) weights (square, zeros above the diagonal),
@@ -242,11 +257,9 @@ def check_attention_backward(attention_grads: Callable) -> Feedback:
     names = ("dq", "dk", "dv")
     args = [_attention_case(k) for k in range(2)]
     wants = [_attention_want(k) for k in range(2)]
-    got = call(fn, *args[0])
-    if got is NOT_ATTEMPTED:
+    first = _first_answer(fn, args[0], names)
+    if first is NOT_ATTEMPTED:
         return not_attempted("attention_grads(dout, q, k, v, mask)")
-    who, what = name_of(fn), "three arrays, in the order (dq, dk, dv)"
-    first = arrays(got, names, who, what)
     if not _same_all(first, wants[0]):
         order = order_hint([first], [wants[0]], names, _same)
         if order:
@@ -261,7 +274,7 @@ def check_attention_backward(attention_grads: Callable) -> Feedback:
         if _same_all(first, [-w for w in wants[0]]):
             return hint("every gradient has the wrong sign")
         return _judge([first], [wants[0]], [args[0]], names, _ATTENTION_RULES)
-    second = arrays(run(fn, *args[1]), names, who, what)
+    second = _next_answer(fn, args[1], names)
     if hard_coded([first, second], wants, _same_all):
         return hard_coded_hint("attention_grads", "dout, q, k, v and mask")
     if not _same_all(second, wants[1]):
@@ -351,12 +364,10 @@ def check_layer_norm_backward(layer_norm_grads: Callable) -> Feedback:
     names = ("dx", "dgamma", "dbeta")
     args = [_ln_case(k) for k in range(2)]
     wants = [_ln_want(k) for k in range(2)]
-    got = call(fn, *args[0])
-    if got is NOT_ATTEMPTED:
+    first = _first_answer(fn, args[0], names)
+    if first is NOT_ATTEMPTED:
         return not_attempted("layer_norm_grads(dout, x, gamma, eps)")
-    who, what = name_of(fn), "three arrays, in the order (dx, dgamma, dbeta)"
-    outs = [arrays(got, names, who, what),
-            arrays(run(fn, *args[1]), names, who, what)]
+    outs = [first, _next_answer(fn, args[1], names)]
     if all(_same_all(o, w) for o, w in zip(outs, wants)):
         return correct("dx = (g - mean(g) - xhat * mean(g * xhat)) / std per row, "
                        "g = dout * gamma; dgamma and dbeta sum over the rows; as "
