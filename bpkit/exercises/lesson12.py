@@ -315,6 +315,8 @@ _NOTES = {
     "logit_maxes": "dlogit_maxes is zero up to rounding (largest |entry| {m:.0e}): "
                    "shifting a row's logits does not change its probabilities; the "
                    "shift is there so exp cannot overflow",
+    "logits": "The path through logit_maxes adds only rounding (its gradient is at "
+              "most {m2:.0e}), so dlogits is practically dnorm_logits",
     "b1": "db1 is zero up to rounding (largest |entry| {m:.0e}): BatchNorm subtracts "
           "the batch mean, so b1 cancels out",
 }
@@ -430,7 +432,9 @@ def _check_tensor(t: str, fn: Callable) -> Feedback:
     wants = [reference(k, t) for k in range(2)]
     if all(_close(o, w) for o, w in zip(outs, wants)):
         note = _NOTES.get(t, "")
-        extra = ". " + note.format(m=float(np.max(np.abs(wants[0])))) if note else ""
+        sizes = {"m": float(np.max(np.abs(wants[0]))),
+                 "m2": float(np.max(np.abs(reference(0, "logit_maxes"))))}
+        extra = ". " + note.format(**sizes) if note else ""
         return correct(f"d{t} matches the measured gradient (complex step) at two "
                        f"batch shapes{extra}")
     if hard_coded(outs, wants, _close):
