@@ -110,6 +110,12 @@ def test_l2_check_names_each_mistake(fn, words):
     assert not fb.ok and words in fb.message, fb.message
 
 
+def test_l2_check_says_the_penalty_must_be_one_number():
+    fb = check_l2_term(lambda Ws, lam: ([0.5 * lam * np.sum(W**2) for W in Ws],
+                                        [lam * W for W in Ws]))
+    assert not fb.ok and "the penalty should be one number" in fb.message
+
+
 def test_l2_check_accepts_the_solution_and_catches_hard_coding():
     assert check_l2_term(l2_solution).ok
     rng = np.random.default_rng(0)

@@ -196,7 +196,11 @@ def _read_l2(got, n: int, who: str):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise LearnerError(f"{who} should return a pair (penalty, grads), got "
                            f"{describe(got)}")
-    penalty = number(got[0], "the penalty")
+    try:
+        penalty = number(got[0])
+    except LearnerError:
+        raise LearnerError(f"the penalty should be one number (a float), got "
+                           f"{describe(got[0])}") from None
     grads = got[1]
     if not isinstance(grads, (list, tuple)) or len(grads) != n:
         raise LearnerError(f"grads should be a list of {n} arrays, one per weight in "
@@ -295,8 +299,11 @@ def _read_scale(got, who: str):
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         raise LearnerError(f"{who} should return (new_scale, new_good, take_step), got "
                            f"{describe(got)}")
-    scale = number(got[0], "new_scale")
-    good = number(got[1], "new_good")
+    try:
+        scale, good = number(got[0]), number(got[1])
+    except LearnerError:
+        raise LearnerError(f"new_scale and new_good should be numbers, got "
+                           f"{describe(got[0])} and {describe(got[1])}") from None
     take = got[2]
     if not isinstance(take, (bool, np.bool_)):
         raise LearnerError(f"take_step should be True or False, got {describe(take)}")
