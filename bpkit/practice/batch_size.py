@@ -17,12 +17,11 @@ from .._validate import rng as _check_rng
 from ..layers import Layer
 from .accumulation import full_batch_gradient
 
+__all__ = ["gradient_noise", "per_example_variance"]
+
 
 def _flat(grads: list[np.ndarray]) -> np.ndarray:
     return np.concatenate([g.ravel() for g in grads])
-
-
-__all__ = ["gradient_noise", "per_example_variance"]
 
 
 def gradient_noise(net: Layer, X: np.ndarray, y: np.ndarray, batch_sizes: Sequence[int],
