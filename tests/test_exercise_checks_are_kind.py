@@ -308,9 +308,9 @@ GENERIC: list[tuple[str, Any, list[str] | None]] = [
     ("returns a generator", lambda *a, **k: (i for i in range(3)), None),
     ("takes no arguments", _no_arguments, None),
     ("needs an extra argument", lambda *a, missing: 0.5, None),
-    ("is None", None, ["function"]),
-    ("is a number", 42, ["function"]),
-    ("is the function's name", "my_function", ["function"]),
+    ("is None", None, ["function", "class"]),
+    ("is a number", 42, ["function", "class"]),
+    ("is the function's name", "my_function", ["function", "class"]),
 ]
 
 

@@ -298,6 +298,8 @@ def make_value(slip=None):
                     other.grad += 1.0
                 elif slip == "add-one-side":
                     self.grad += out.grad
+                elif slip == "add-self-missing":
+                    other.grad += out.grad
                 else:
                     self.grad += out.grad
                     other.grad += out.grad
@@ -330,7 +332,9 @@ def make_value(slip=None):
             out = MyValue(self.data**k, (self,))
 
             def _backward():
-                if slip == "pow-k":
+                if slip == "pow-3":
+                    self.grad += 3 * self.data**2 * out.grad
+                elif slip == "pow-k":
                     self.grad += k * self.data**k * out.grad
                 elif slip == "pow-no-k":
                     self.grad += self.data ** (k - 1) * out.grad
@@ -371,10 +375,30 @@ def make_value(slip=None):
                 else:
                     self.grad += out.data * out.grad
 
-            out._backward = _backward
+            if slip != "not-attached":
+                out._backward = _backward
             return out
 
-        def backward(self):
+        def backward(self, _kept=set()):
+            if slip == "root-only":
+                self.grad = 1.0
+                self._backward()
+                return
+            if slip == "preorder":
+                order, seen = [], set()
+
+                def pre(n):
+                    if n not in seen:
+                        seen.add(n)
+                        order.append(n)
+                        for c in n._inputs:
+                            pre(c)
+
+                pre(self)
+                self.grad = 1.0
+                for n in order:
+                    n._backward()
+                return
             if slip == "naive":
                 self.grad = 1.0
 
@@ -385,7 +409,7 @@ def make_value(slip=None):
 
                 go(self)
                 return
-            order, seen = [], set()
+            order, seen = [], (_kept if slip == "kept-seen" else set())
 
             def visit(n):
                 if slip != "no-seen":
@@ -439,7 +463,14 @@ def test_op_checks_say_they_compared_with_bpkit_and_differences():
     (check_my_backward, "naive", "before all of its consumers"),
     (check_my_backward, "no-seen", "keep a set of visited nodes"),
     (check_my_backward, "no-seed", "root.grad = 1.0"),
-    (check_my_backward, "forward-order", "reverse the topological order"),
+    (check_my_backward, "forward-order", "reverse topological order (root first)"),
+    (check_my_backward, "root-only", "only the root's _backward ran"),
+    (check_my_backward, "preorder", "where the walk first reaches it"),
+    (check_my_backward, "kept-seen", "a second one on the same graph"),
+    (check_my_pow, "pow-3", "written for one exponent"),
+    (check_my_add, "add-one-side", "other is missing"),
+    (check_my_add, "add-self-missing", "self is missing"),
+    (check_my_exp, "not-attached", "is out._backward = _backward still there"),
 ])
 def test_each_check_names_the_classic_mistake(check, slip, words):
     fb = check(make_value(slip))
@@ -508,7 +539,7 @@ def test_hard_coded_class_and_broken_classes_get_one_line_hints():
             self.data = data
 
     fb = check_my_mul(NoGrad)
-    assert not fb.ok and "missing .grad, ._inputs, ._backward" in fb.message
+    assert not fb.ok and "missing .grad, ._backward" in fb.message
 
     class Forgets(V):
         def exp(self):
@@ -530,5 +561,13 @@ def test_hard_coded_class_and_broken_classes_get_one_line_hints():
     fb = check_my_pow(Raises)
     assert not fb.ok and "ZeroDivisionError" in fb.message
     fb = check_my_backward(V(2.0))
-    assert not fb.ok and "itself" in fb.message
+    assert not fb.ok and "needs your class MyValue(data) itself" in fb.message
+
+    class OneArg(V):
+        def __init__(self, data):
+            super().__init__(data)
+
+    fb = check_my_backward(OneArg)
+    assert not fb.ok and "keep the skeleton's __init__(self, data, _inputs=())" in (
+        fb.message), fb
     assert math.isfinite(V(1.0).data)

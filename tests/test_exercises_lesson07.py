@@ -296,7 +296,8 @@ def test_rnn_backward_loop_shapes_order_hard_coded_and_not_attempted():
 
 # ------------------------------------------------------------ the LSTM step
 def lstm_solution(dh, dc, cache, *, cell_path=True, tanh_slope=True, g_slope="tanh",
-                  do_from="tanh_c", forget=True, order="ifgo", db="sum"):
+                  do_from="tanh_c", forget=True, order="ifgo", db="sum", i_times="g",
+                  slopes=True):
     """The learner's answer, written out; each keyword switches one classic slip on."""
     x, h_prev, c_prev, c = cache["x"], cache["h_prev"], cache["c_prev"], cache["c"]
     i, f, g, o = cache["i"], cache["f"], cache["g"], cache["o"]
@@ -305,10 +306,12 @@ def lstm_solution(dh, dc, cache, *, cell_path=True, tanh_slope=True, g_slope="ta
     dc_total = dh * o * ((1 - tc**2) if tanh_slope else 1)
     if cell_path:
         dc_total = dc_total + dc
-    di = dc_total * g * i * (1 - i)
-    df = dc_total * c_prev * f * (1 - f)
-    dg = dc_total * i * ((1 - g**2) if g_slope == "tanh" else g * (1 - g))
-    do = dh * (tc if do_from == "tanh_c" else c) * o * (1 - o)
+    si, sf, so = (i * (1 - i), f * (1 - f), o * (1 - o)) if slopes else (1, 1, 1)
+    di = dc_total * (g if i_times == "g" else i) * si
+    df = dc_total * c_prev * sf
+    sg = ((1 - g**2) if g_slope == "tanh" else g * (1 - g)) if slopes else 1
+    dg = dc_total * i * sg
+    do = {"tanh_c": dh * tc, "c": dh * c, "dc_total": dc_total * tc}[do_from] * so
     blocks = dict(i=di, f=df, g=dg, o=do)
     dz = np.concatenate([blocks[k] for k in order], axis=1)  # (N, 4H)
     db_ = {"sum": dz.sum(axis=0), "mean": dz.mean(axis=0), "none": dz}[db]
@@ -328,6 +331,9 @@ def test_lstm_step_backward_accepts_the_solution():
     (dict(g_slope="sigmoid"), "its slope is 1 - g**2"),
     (dict(do_from="c"), "dL/do = dh * tanh(c), not dh * c"),
     (dict(forget=False), "dc_prev misses the forget gate"),
+    (dict(do_from="dc_total"), "not the cell's dc_total"),
+    (dict(i_times="i"), "dL/di is dc_total * g"),
+    (dict(slopes=False), "the gates' slopes are missing"),
     (dict(cell_path=False, forget=False), "cell-state path is dropped and dc_prev"),
     (dict(order="fiog"), "stacked as (f, i, o, g)"),
     (dict(order="ifog"), "stacked as (i, f, o, g)"),
@@ -356,15 +362,38 @@ def test_lstm_step_backward_names_a_sign_flip_and_lists_what_else_is_wrong():
     assert not fb.ok and fb.message.startswith("dx is wrong (dh_prev, dc_prev")
 
 
-def test_lstm_step_backward_does_not_let_the_learner_change_its_data():
+def test_lstm_step_backward_names_an_input_changed_in_place():
     def vandal(dh, dc, cache):
         out = lstm_solution(dh, dc, cache)
-        for a in cache.values():
-            a[...] = 0.0
-        dh[...] = 0.0
+        cache["c"][...] = 0.0
         return out
 
-    assert check_lstm_step_backward(vandal).ok
+    fb = check_lstm_step_backward(vandal)
+    assert not fb.ok and 'changed cache["c"] in place' in fb.message, fb
+
+    def adds_into_dc(dh, dc, cache):
+        out = lstm_solution(dh, dc.copy(), cache)
+        dc += 1.0
+        return out
+
+    fb = check_lstm_step_backward(adds_into_dc)
+    assert not fb.ok and "changed dc in place" in fb.message, fb
+
+
+def test_lstm_step_backward_accepts_float32_answers():
+    def single(dh, dc, cache):
+        return tuple(a.astype(np.float32) for a in lstm_solution(dh, dc, cache))
+
+    assert check_lstm_step_backward(single).ok
+
+
+def test_a_transposed_product_says_the_shapes_do_not_line_up():
+    def transposed(dh, dc, cache):
+        dx, *rest = lstm_solution(dh, dc, cache)
+        return (cache["Wx"] @ dx, *rest)
+
+    fb = check_lstm_step_backward(transposed)
+    assert not fb.ok and "do not line up" in fb.message, fb
 
 
 def test_lstm_step_backward_hard_coded_stub_and_junk():

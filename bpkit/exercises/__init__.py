@@ -134,6 +134,9 @@ def describe(value: Any) -> str:
 
 def _raised(err: BaseException) -> str:
     text = _short(str(err), 120)
+    if "matmul" in text:  # numpy's message names gufunc signatures, not the slip
+        text = "the shapes of a matrix product do not line up (check which side " \
+               "needs a transpose): " + _short(str(err), 70)
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
@@ -337,26 +340,27 @@ def _tidy(fb: Feedback) -> Feedback:
 
 
 def hints_on_error(check: Callable[..., Feedback] | None = None, *,
-                   should: str | None = None) -> Any:
+                   should: str | None = None, noun: str = "function") -> Any:
     """Decorate a check so it always answers with a one-line Feedback.
 
     Something that is not a function, a `LearnerError` inside the check, and (as
     a last resort) any other error become a hint; numpy's warnings are silenced,
     as the check judges the result. The learner's function's signature is read
     from the check's docstring, ```name(args)```; `should` says what it should do
-    ("return a number"), added to the hint when the function raised. Use as
-    ``@hints_on_error`` or ``@hints_on_error(should="return a number")``.
+    ("return a number"), added to the hint when the function raised; `noun` is
+    what the learner passes ("function", or "class"). Use as ``@hints_on_error``
+    or ``@hints_on_error(should="return a number")``.
     """
     if check is None:
-        return functools.partial(hints_on_error, should=should)
+        return functools.partial(hints_on_error, should=should, noun=noun)
     m = _SIGNATURE.search(check.__doc__ or "")
     signature = f"{m.group(1)}({m.group(2)})" if m else "your function"
 
     @functools.wraps(check)
     def wrapped(fn: Any, *args: Any, **kwargs: Any) -> Feedback:
         if not callable(fn):
-            return hint(f"{check.__name__} needs your function {signature} itself, "
-                        f"got {describe(fn)}: pass the function's name, without "
+            return hint(f"{check.__name__} needs your {noun} {signature} itself, "
+                        f"got {describe(fn)}: pass the {noun}'s name, without "
                         "calling it")
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")

@@ -17,7 +17,9 @@ def slipped_dz(
     cell_path: bool = True,      # add the dc that comes from step t + 1
     tanh_slope: bool = True,     # the (1 - tanh(c)**2) of h = o * tanh(c)
     g_slope: str = "tanh",       # "sigmoid": g treated as a sigmoid gate
-    do_from: str = "tanh_c",     # "c": dL/do taken as dh * c
+    do_from: str = "tanh_c",     # "c": dL/do = dh * c; "dc_total": dc_total * tc
+    i_times: str = "g",          # "i": dL/di = dc_total * i
+    slopes: bool = True,         # the gates' slopes (dL/d gate, not dL/d pre-act)
     forget: bool = True,         # dc_prev = dc_total * f
     order: str = GATES,          # the order the four blocks are stacked in
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -28,11 +30,15 @@ def slipped_dz(
     through_h = dh * o * ((1 - tc**2) if tanh_slope else 1.0)
     dc_total = through_h + (dc if cell_path else 0.0)  # (N, H)
     slope_g = (1 - g**2) if g_slope == "tanh" else g * (1 - g)
+    one = np.ones_like(c)
+    s_i, s_f, s_o = ((i * (1 - i), f * (1 - f), o * (1 - o)) if slopes
+                     else (one, one, one))
+    do = {"tanh_c": dh * tc, "c": dh * c, "dc_total": dc_total * tc}[do_from]
     blocks = {
-        "i": dc_total * g * i * (1 - i),
-        "f": dc_total * c_prev * f * (1 - f),
-        "g": dc_total * i * slope_g,
-        "o": dh * (tc if do_from == "tanh_c" else c) * o * (1 - o),
+        "i": dc_total * (g if i_times == "g" else i) * s_i,
+        "f": dc_total * c_prev * s_f,
+        "g": dc_total * i * (slope_g if slopes else one),
+        "o": do * s_o,
     }
     dz = np.concatenate([blocks[k] for k in order], axis=1)  # (N, 4H)
     return dz, (dc_total * f if forget else dc_total)

@@ -32,8 +32,7 @@ __all__ = [
     "check_my_backward",
 ]
 
-_PARTS = ".data, .grad, ._inputs and ._backward"
-_POW_K = 3.0  # the exponent of the pow checks (the random graphs use others too)
+_PARTS = ".data, .grad and ._backward"
 
 
 # ------------------------------------------------------------ making nodes
@@ -44,11 +43,19 @@ class _Same(Exception):
 def _node(cls: Callable, x: float, *inputs: Any, made: list | None = None) -> Any:
     """`cls(x)` (or `cls(x, inputs)`), checked to be a fresh node holding x."""
     args = (x,) if not inputs else (x, tuple(inputs))
-    v = call(cls, *args, copy=False)
+    try:
+        v = call(cls, *args, copy=False)
+    except LearnerError as e:
+        if inputs and "TypeError" in str(e):  # a constructor without _inputs
+            raise LearnerError(f"{name_of(cls)}(data, inputs) raised TypeError: the "
+                               "check makes a node from others as MyValue(data, "
+                               "(a, b)), as the skeleton's ops do; keep the "
+                               "skeleton's __init__(self, data, _inputs=())") from None
+        raise
     if v is NOT_ATTEMPTED:
         raise NotImplementedError()
     who = f"{name_of(cls)}({x:g})"
-    missing = [p for p in ("data", "grad", "_inputs", "_backward") if not hasattr(v, p)]
+    missing = [p for p in ("data", "grad", "_backward") if not hasattr(v, p)]
     if missing:
         raise LearnerError(f"{who} gave {describe(v)}, expected a node with {_PARTS} "
                            f"(missing {', '.join('.' + m for m in missing)})")
@@ -99,7 +106,7 @@ def _run_backward(out: Any, expr: str) -> None:
                            f"{str(err).split(' raised ', 1)[-1]}") from None
 
 
-def _apply(op: str, nodes: list, expr: str) -> Any:
+def _apply(op: str, nodes: list, expr: str, k: float = 3.0) -> Any:
     """The learner's op on their nodes (forward only)."""
     try:
         if op == "add":
@@ -107,7 +114,7 @@ def _apply(op: str, nodes: list, expr: str) -> Any:
         elif op == "mul":
             out = nodes[0] * nodes[-1]
         elif op == "pow":
-            out = nodes[0] ** _POW_K
+            out = nodes[0] ** k
         elif op == "tanh":
             out = nodes[0].tanh()
         else:
@@ -122,21 +129,22 @@ def _apply(op: str, nodes: list, expr: str) -> Any:
     return out
 
 
-def _forward(op: str, xs: tuple, k: float = _POW_K) -> float:
+def _forward(op: str, xs: tuple, k: float = 3.0) -> float:
     a, b = xs[0], xs[-1]
     return {"add": lambda: a + b, "mul": lambda: a * b, "pow": lambda: a**k,
             "tanh": lambda: math.tanh(a), "exp": lambda: math.exp(a)}[op]()
 
 
 # ------------------------------------------------------------ one op, one node
-# (xs, the grads already in the inputs, out.grad): the grads already there catch
-# `=` for `+=`, an out.grad other than 1 catches a missing upstream factor
-_CASES = [((0.7, -1.3), (0.25, -0.5), 1.5),
-          ((-0.4, 2.1), (-0.75, 0.125), -2.0),
-          ((1.1, 0.6), (0.5, 0.375), 0.75)]
+# (xs, the grads already in the inputs, out.grad, the exponent of a ** k): the
+# grads already there catch `=` for `+=`, an out.grad other than 1 catches a
+# missing upstream factor, three exponents catch a k or a power written in
+_CASES = [((0.7, -1.3), (0.25, -0.5), 1.5, 3.0),
+          ((-0.4, 2.1), (-0.75, 0.125), -2.0, 2.0),
+          ((1.1, 0.6), (0.5, 0.375), 0.75, 2.5)]
 
 
-def _slopes(op: str, xs: tuple) -> list[float]:
+def _slopes(op: str, xs: tuple, k: float = 3.0) -> list[float]:
     """d out / d input, the right local derivatives."""
     a, b = xs[0], xs[-1]
     if op == "add":
@@ -144,92 +152,105 @@ def _slopes(op: str, xs: tuple) -> list[float]:
     if op == "mul":
         return [b, a]
     if op == "pow":
-        return [_POW_K * a ** (_POW_K - 1)]
+        return [k * a ** (k - 1)]
     if op == "tanh":
         return [1 - math.tanh(a) ** 2]
     return [math.exp(a)]
 
 
-_SYMBOL = {"add": "a + b", "mul": "a * b", "pow": f"a ** {_POW_K:g}",
+_SYMBOL = {"add": "a + b", "mul": "a * b", "pow": "a ** k",
            "tanh": "a.tanh()", "exp": "a.exp()"}
 
 
-def _slips(op: str) -> list[tuple[str, Callable[[tuple], list[float]]]]:
-    """Each classic slip as the local 'slopes' it amounts to, with its hint."""
-    k = _POW_K
+def _slips(op: str) -> list[tuple[str, Callable[[tuple, float], list[float]]]]:
+    """Each classic slip as the local 'slopes' (of xs and k) it amounts to, with its
+    hint."""
     per_op: dict[str, list] = {
-        "add": [],
+        "add": [("a + b's backward must pass out.grad to both inputs: other is "
+                 "missing", lambda xs, k: [1.0, 0.0]),
+                ("a + b's backward must pass out.grad to both inputs: self is missing",
+                 lambda xs, k: [0.0, 1.0])],
         "mul": [("the slope of a * b with respect to a is b's value (and with respect "
                  "to b, a's): self.grad += other.data * out.grad, not self.data",
-                 lambda xs: [xs[0], xs[-1]])],
-        "pow": [(f"the power rule lowers the exponent: d(a**k)/da = k * a**(k - 1), "
-                 f"not k * a**k", lambda xs: [k * xs[0] ** k]),
+                 lambda xs, k: [xs[0], xs[-1]])],
+        "pow": [("the power rule lowers the exponent: d(a**k)/da = k * a**(k - 1), "
+                 "not k * a**k", lambda xs, k: [k * xs[0] ** k]),
                 ("the power rule brings k down in front: d(a**k)/da = "
-                 "k * a**(k - 1), not a**(k - 1)", lambda xs: [xs[0] ** (k - 1)])],
+                 "k * a**(k - 1), not a**(k - 1)", lambda xs, k: [xs[0] ** (k - 1)]),
+                ("the slope of a ** k is written for one exponent: use the k the op "
+                 "was called with, k * self.data ** (k - 1)",
+                 lambda xs, k: [3.0 * xs[0] ** 2])],
         "tanh": [("tanh' is 1 - t**2 with t = tanh(a), the node's own output "
                   "(out.data), not 1 - a**2 from the input",
-                  lambda xs: [1 - xs[0] ** 2])],
+                  lambda xs, k: [1 - xs[0] ** 2])],
         "exp": [("exp is its own slope: d(e**a)/da = e**a, the output out.data, not "
-                 "the input a", lambda xs: [xs[0]]),
+                 "the input a", lambda xs, k: [xs[0]]),
                 ("exp is not a power of a: d(e**a)/da = e**a, not a * e**(a - 1)",
-                 lambda xs: [xs[0] * math.exp(xs[0] - 1)])],
+                 lambda xs, k: [xs[0] * math.exp(xs[0] - 1)])],
     }
     return per_op[op]
 
 
-def _judge_one_node(op: str, got: list[list[float]], cases: list) -> str | None:
-    """A hint for the first slip the gradients show, or None if they are right."""
-    want = []
-    for (xs, pre, g), _ in zip(cases, got):
-        want.append([p + s * g for p, s in zip(pre, _slopes(op, xs))])
-    if all(np.allclose(a, b, rtol=1e-9, atol=1e-12) for a, b in zip(got, want)):
-        return None
+def _inputs_of(op: str, xs: tuple) -> tuple:
+    return xs if op in ("add", "mul") else xs[:1]
 
-    def shows(local: Callable[[tuple], list[float]], upstream: bool, adds: bool):
+
+def _judge_one_node(op: str, got: list[list[float]]) -> str | None:
+    """A hint for the first slip the gradients show, or None if they are right."""
+
+    def shows(local: Callable[[tuple, float], list[float]], upstream: bool = True,
+              adds: bool = True) -> bool:
         out = []
-        for (xs, pre, g) in cases:
-            s = local(xs)
+        for xs, pre, g, k in _CASES:
+            s = local(_inputs_of(op, xs), k)
             out.append([(p if adds else 0.0) + v * (g if upstream else 1.0)
                         for p, v in zip(pre, s)])
         return all(np.allclose(a, b, rtol=1e-9, atol=1e-12) for a, b in zip(got, out))
 
-    right = lambda xs: _slopes(op, xs)  # noqa: E731
+    right = lambda xs, k: _slopes(op, xs, k)  # noqa: E731
+    if shows(right):
+        return None
     sym = _SYMBOL[op]
-    if shows(right, True, False):
+    if shows(lambda xs, k: [0.0] * len(xs)):
+        return (f"nothing was added to the inputs' grads by the backward of {sym}: "
+                "is out._backward = _backward still there, and does _backward add "
+                "(+=) into the inputs' .grad?")
+    if shows(right, adds=False):
         return (f"the backward of {sym} sets the input's grad with `=`: that throws away "
                 "what the node's other uses already added (a node used twice, "
                 "a * a or one feeding two ops, needs both); use +=")
-    if shows(right, False, True):
+    if shows(right, upstream=False):
         return (f"the backward of {sym} adds the local derivative alone: the chain rule "
                 "multiplies it by the upstream gradient, out.grad")
-    if shows(right, False, False):
+    if shows(right, upstream=False, adds=False):
         return (f"the backward of {sym} uses `=` and leaves out out.grad: add "
                 "(+=) the local derivative times out.grad")
-    if op == "add" and shows(lambda xs: [1.0, 0.0], True, True):
-        return "a + b's backward must pass out.grad to both inputs, self and other"
-    if op == "add" and shows(lambda xs: [0.0, 1.0], True, True):
-        return "a + b's backward must pass out.grad to both inputs: self is missing"
     for text, local in _slips(op):
         for upstream in (True, False):
             if shows(local, upstream, True) or shows(local, upstream, False):
                 return text
-    if shows(lambda xs: [-s for s in _slopes(op, xs)], True, True):
+    if shows(lambda xs, k: [-v for v in _slopes(op, xs, k)]):
         return f"the backward of {sym} has the wrong sign: no minus belongs there"
-    return None
+    xs, pre, g, k = _CASES[0]
+    want = [p + v * g for p, v in zip(pre, _slopes(op, _inputs_of(op, xs), k))]
+    return (f"after the backward of {sym}, the inputs' grads are "
+            f"{np.round(got[0], 4).tolist()}, expected {np.round(want, 4).tolist()} "
+            f"(they held {list(pre[:len(want)])} before, and out.grad was {g:g}): "
+            "grad += local derivative * out.grad")
 
 
-def _one_node(cls: Callable, op: str, reuse: bool = False) -> list[list[float]]:
+def _one_node(cls: Callable, op: str) -> list[list[float]]:
     """The inputs' grads after out._backward(), for each case of _CASES."""
     results = []
     made: list = []
-    for xs, pre, g in _CASES:
-        xs1 = xs if op in ("add", "mul") else xs[:1]
+    for xs, pre, g, k in _CASES:
+        xs1 = _inputs_of(op, xs)
         nodes = _leaves(cls, xs1, made)
         for n, p in zip(nodes, pre):
             n.grad = p
-        expr = _SYMBOL[op]
-        out = _apply(op, nodes, expr)
-        want = _forward(op, xs1)
+        expr = _SYMBOL[op].replace("k", f"{k:g}")
+        out = _apply(op, nodes, expr, k)
+        want = _forward(op, xs1, k)
         if not (isinstance(out.data, numbers.Real)
                 and math.isclose(float(out.data), want, rel_tol=1e-12, abs_tol=1e-12)):
             raise LearnerError(f"the forward of {expr} at a = {xs1[0]:g}"
@@ -244,7 +265,8 @@ def _one_node(cls: Callable, op: str, reuse: bool = False) -> list[list[float]]:
 
 # ------------------------------------------------------------ random graphs
 def _random_graph(rng: np.random.Generator, op: str, n_ops: int = 7) -> list[tuple]:
-    """A recipe: a list of (kind, i, j) over 3 leaves; kind is op or 'glue' (+).
+    """A recipe: a list of (kind, i, j, k) over 3 leaves; kind is op or 'glue' (+),
+    k the exponent of a pow (2 or 3).
 
     A unary op only takes a leaf or a glue node, never its own output, so exp and
     powers do not nest (exp(exp(exp(x))) overflows); reuse is common.
@@ -259,27 +281,27 @@ def _random_graph(rng: np.random.Generator, op: str, n_ops: int = 7) -> list[tup
             i, j = int(rng.integers(n)), int(rng.integers(n))
         if kind == "glue":
             plain.append(n)
-        recipe.append((kind, i, j))
+        recipe.append((kind, i, j, float(rng.integers(2, 4))))
         n += 1
-    recipe.append(("glue", n - 1, n - 2))  # the root uses the last two nodes
+    recipe.append(("glue", n - 1, n - 2, 0.0))  # the root uses the last two nodes
     return recipe
 
 
 def _eval_floats(recipe: list, xs: np.ndarray) -> float:
     vals = list(xs)
-    for kind, i, j in recipe:
+    for kind, i, j, k in recipe:
         a, b = vals[i], vals[j]
         vals.append(a + b if kind in ("glue", "add") else a * b if kind == "mul"
-                    else _forward(kind, (a,)))
+                    else _forward(kind, (a,), k))
     return vals[-1]
 
 
 def _eval_bpkit(recipe: list, xs: np.ndarray) -> list[float]:
     vals = [Value(float(x)) for x in xs]
-    for kind, i, j in recipe:
+    for kind, i, j, k in recipe:
         a, b = vals[i], vals[j]
         vals.append(a + b if kind in ("glue", "add") else a * b if kind == "mul"
-                    else a ** _POW_K if kind == "pow" else getattr(a, kind)())
+                    else a**k if kind == "pow" else getattr(a, kind)())
     vals[-1].backward()
     return [v.grad for v in vals[:3]]
 
@@ -299,9 +321,10 @@ def _glue(cls: Callable, a: Any, b: Any) -> Any:
 def _eval_learner(cls: Callable, op: str, recipe: list, xs: np.ndarray) -> list[float]:
     vals = [_node(cls, float(x)) for x in xs]
     made = []  # every node the recipe makes, in the order made: a topological order
-    for kind, i, j in recipe:
+    for kind, i, j, k in recipe:
         a, b = vals[i], vals[j]
-        out = _glue(cls, a, b) if kind == "glue" else _apply(kind, [a, b], _SYMBOL[op])
+        out = (_glue(cls, a, b) if kind == "glue"
+               else _apply(kind, [a, b], _SYMBOL[op], k))
         vals.append(out)
         made.append(out)
     vals[-1].grad = 1.0
@@ -343,18 +366,9 @@ def _check_op(cls: Callable, op: str, what: str) -> Feedback:
         return hard_coded_hint(f"{name_of(cls)}(x)", "x")
     except NotImplementedError:
         return not_attempted(what)
-    text = _judge_one_node(op, got, _CASES)
+    text = _judge_one_node(op, got)
     if text:
         return hint(text)
-    wants = [[p + s * g for p, s in zip(pre, _slopes(op, xs if op in ("add", "mul")
-                                                      else xs[:1]))]
-             for xs, pre, g in _CASES]
-    if not all(np.allclose(a, b, rtol=1e-9, atol=1e-12) for a, b in zip(got, wants)):
-        return hint(f"after the backward of {_SYMBOL[op]}, the inputs' grads are "
-                    f"{np.round(got[0], 4).tolist()}, expected "
-                    f"{np.round(wants[0], 4).tolist()} (they held "
-                    f"{list(_CASES[0][1][:len(got[0])])} before, and out.grad was "
-                    f"{_CASES[0][2]:g}): grad += local derivative * out.grad")
     if op in ("add", "mul"):  # a node used twice by the same op
         try:
             a = _node(cls, 0.8)
@@ -373,37 +387,38 @@ def _check_op(cls: Callable, op: str, what: str) -> Feedback:
         return not_attempted(what)
     if text:
         return hint(text)
+    powers = " (at k = 3, 2 and 2.5)" if op == "pow" else ""
     return correct(f"{_SYMBOL[op]}'s backward adds local derivative times out.grad into "
-                   "the inputs' grads, and in 5 random graphs it gives bpkit.Value's "
-                   "gradients, which match central differences")
+                   f"the inputs' grads{powers}, and in 5 random graphs it gives "
+                   "bpkit.Value's gradients, which match central differences")
 
 
-@hints_on_error(should="be your class, called as MyValue(data)")
+@hints_on_error(should="be your class, called as MyValue(data)", noun="class")
 def check_my_add(cls: Callable) -> Feedback:
     """`MyValue(data)`: your class, whose `__add__` attaches a `_backward`."""
     return _check_op(cls, "add", "the backward of a + b in MyValue.__add__")
 
 
-@hints_on_error(should="be your class, called as MyValue(data)")
+@hints_on_error(should="be your class, called as MyValue(data)", noun="class")
 def check_my_mul(cls: Callable) -> Feedback:
     """`MyValue(data)`: your class, whose `__mul__` attaches a `_backward`."""
     return _check_op(cls, "mul", "the backward of a * b in MyValue.__mul__")
 
 
-@hints_on_error(should="be your class, called as MyValue(data)")
+@hints_on_error(should="be your class, called as MyValue(data)", noun="class")
 def check_my_pow(cls: Callable) -> Feedback:
     """`MyValue(data)`: your class, whose `__pow__` (a number exponent) attaches a
     `_backward`."""
     return _check_op(cls, "pow", "the backward of a ** k in MyValue.__pow__")
 
 
-@hints_on_error(should="be your class, called as MyValue(data)")
+@hints_on_error(should="be your class, called as MyValue(data)", noun="class")
 def check_my_tanh(cls: Callable) -> Feedback:
     """`MyValue(data)`: your class, whose `tanh` attaches a `_backward`."""
     return _check_op(cls, "tanh", "the backward of a.tanh() in MyValue.tanh")
 
 
-@hints_on_error(should="be your class, called as MyValue(data)")
+@hints_on_error(should="be your class, called as MyValue(data)", noun="class")
 def check_my_exp(cls: Callable) -> Feedback:
     """`MyValue(data)`: your class, whose `exp` attaches a `_backward`."""
     return _check_op(cls, "exp", "the backward of a.exp() in MyValue.exp")
@@ -473,6 +488,24 @@ def _bfs(root: Any) -> None:
                 queue.append(c)
 
 
+def _preorder(root: Any) -> None:
+    """Each node appended when first reached (before its inputs), run in that order."""
+    order, seen = [], set()
+
+    def visit(n: Any) -> None:
+        if id(n) in seen:
+            return
+        seen.add(id(n))
+        order.append(n)
+        for c in n._inputs:
+            visit(c)
+
+    visit(root)
+    root.grad = 1.0
+    for n in order:
+        n._backward()
+
+
 def _forward_order(root: Any) -> None:
     root.grad = 1.0
     for n in _topo(root):
@@ -500,10 +533,14 @@ _TRAVERSAL_SLIPS = [
     (_naive, "a node's _backward ran before all of its consumers had added into its "
              ".grad (it passed on an incomplete gradient): visit the nodes in reverse "
              "topological order, each after every node that uses it"),
+    (_preorder, "your order puts a node where the walk first reaches it, before all of "
+                "its consumers have added into its .grad: append a node after its "
+                "inputs (post-order), then run the list reversed"),
     (_bfs, "a breadth-first walk from the root can reach a node before all of its "
            "consumers: visit the nodes in reverse topological order instead"),
-    (_forward_order, "the nodes are visited inputs-first: reverse the topological "
-                     "order, so the root goes first and every node after its consumers"),
+    (_forward_order, "only the root's inputs received a gradient: either only the "
+                     "root's _backward ran, or the nodes ran inputs-first; run every "
+                     "node's _backward, in reverse topological order (root first)"),
     (_no_seen, "a node reached by two paths is in your order twice, so its _backward "
                "runs twice and passes its gradient on twice: keep a set of visited "
                "nodes and add each node once"),
@@ -517,6 +554,11 @@ _TRAVERSAL_SLIPS = [
 _LESSON_RECIPE = ([("add", 0, 1), ("mul", 3, 2), ("add", 4, 3)], (2.0, -1.0, -3.0))
 _TWO_PATHS = ([("add", 0, 1), ("mul", 3, 2), ("mul", 4, 2), ("add", 5, 3)],
               (0.5, -1.5, 2.0))
+
+
+_GRAPH_NAMES = ["the lesson's graph (a = x + y, L = a * b + a)",
+                "the two-path graph (a = x + y, L = a * b * b + a)",
+                "random graph 1", "random graph 2", "random graph 3"]
 
 
 def _recipes() -> list[tuple[list, tuple]]:
@@ -539,9 +581,10 @@ def _grads_with(traversal: Callable[[Any], None], recipe: list, xs: tuple) -> li
     return [v.grad for v in vals]
 
 
-@hints_on_error(should="be your class, whose backward() fills every .grad")
+@hints_on_error(should="be your class, whose backward() fills every .grad",
+                noun="class")
 def check_my_backward(cls: Callable) -> Feedback:
-    """`MyValue(data)`: your class, with `backward()` written; graphs are made with
+    """`MyValue(data)`: your class, with backward() written; graphs are made with
     `MyValue(data, inputs)`, and the check writes each node's `_backward`."""
     got_all, want_all = [], []
     made: list = []
@@ -571,6 +614,9 @@ def check_my_backward(cls: Callable) -> Feedback:
         return all(np.allclose(x, y, rtol=1e-9, atol=1e-12) for x, y in zip(a, b))
 
     if same(got_all, want_all):
+        again = _second_backward(cls)
+        if again:
+            return hint(again)
         recipe, xs = _recipes()[0]
         ref = _eval_bpkit_mixed(recipe, xs)
         if not np.allclose(got_all[0][:3], ref, rtol=1e-12):  # pragma: no cover
@@ -585,10 +631,30 @@ def check_my_backward(cls: Callable) -> Feedback:
     if same([g[:-1] for g in got_all], [w[:-1] for w in want_all]):
         return hint("every gradient is right except the root's own: root.grad is "
                     "d root/d root = 1.0")
-    return hint(f"on the lesson's graph (a = x + y, L = a * b + a) the gradients "
-                f"of x, y, b are {np.round(got_all[0][:3], 4).tolist()}, expected "
-                f"{np.round(want_all[0][:3], 4).tolist()}: set root.grad = 1, then "
-                "call each node's _backward once, in reverse topological order")
+    k = next(k for k, (g, w) in enumerate(zip(got_all, want_all)) if not same([g], [w]))
+    node = next(n for n, (a, b) in enumerate(zip(got_all[k], want_all[k]))
+                if not np.isclose(a, b, rtol=1e-9, atol=1e-12))
+    return hint(f"on {_GRAPH_NAMES[k]}, node {node} (the leaves are 0, 1, 2, then the "
+                f"nodes in the order made) gets grad {got_all[k][node]:.6g}, expected "
+                f"{want_all[k][node]:.6g}: set root.grad = 1, then call each node's "
+                "_backward once, in reverse topological order")
+
+
+def _second_backward(cls: Callable) -> str | None:
+    """A hint if backward() on the same graph, grads zeroed, gives other grads."""
+    recipe, xs = _TWO_PATHS
+    vals, root = _build(lambda d, ins: _node(cls, d, *ins), recipe, xs)
+    root.backward()
+    first = [v.grad for v in vals]
+    for v in vals:
+        v.grad = 0.0
+    root.backward()
+    if np.allclose([v.grad for v in vals], first, rtol=1e-12, atol=0.0):
+        return None
+    return ("the first backward() is right, but a second one on the same graph (its "
+            "grads set back to 0) gives other gradients: make the visited set and the "
+            "order new at each call (a default argument seen=set(), or a set kept on "
+            "the class, survives between calls)")
 
 
 def _eval_bpkit_mixed(recipe: list, xs: tuple) -> list[float]:
