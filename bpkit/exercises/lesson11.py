@@ -90,6 +90,14 @@ def check_dual_mul(mul: Callable[[Dual, Dual], Dual]) -> Feedback:
 
 
 
+def _answers(fn: Callable, cases: list[tuple]) -> list | object:
+    """The learner's answers at every case (NOT_ATTEMPTED if the first is a stub)."""
+    first = call(fn, *cases[0])
+    if first is NOT_ATTEMPTED:
+        return NOT_ATTEMPTED
+    return [first] + [run(fn, *case) for case in cases[1:]]
+
+
 # ------------------------------------------------------------ checkpoints in a budget
 _BUDGET_CASES = [(16, 8), (25, 9), (12, 6), (40, 12), (10, 12)]
 
@@ -127,14 +135,11 @@ def check_checkpoints(choose: Callable[[int, int], list[int]]) -> Feedback:
     depth, positions)`: segment i waits for the i checkpoints before it and
     redoes its own layers.
     """
-    first = call(choose, *_BUDGET_CASES[0])
-    if first is NOT_ATTEMPTED:
+    answers = _answers(choose, _BUDGET_CASES)
+    if answers is NOT_ATTEMPTED:
         return not_attempted("choose_checkpoints(depth, budget)")
     who = name_of(choose)
-    outs = []
-    for k, (depth, budget) in enumerate(_BUDGET_CASES):
-        got = first if k == 0 else run(choose, depth, budget)
-        outs.append(_positions(got, who, depth))
+    outs = [_positions(got, who, depth) for got, (depth, _) in zip(answers, _BUDGET_CASES)]
     fits = [_fits(pos, depth, budget) for (depth, budget), pos in zip(_BUDGET_CASES, outs)]
     if len({tuple(o) for o in outs}) == 1 and fits[0] and not all(fits):
         return hard_coded_hint(who, "depth and budget")
@@ -179,13 +184,12 @@ def check_jacobian_passes(passes: Callable[[int, int], tuple[int, int]]) -> Feed
     """`jacobian_passes(n, m)` -> (forward, reverse): the passes for the whole
     Jacobian of f: R^n -> R^m (tangent passes in forward mode, backward passes
     in reverse mode)."""
-    first = call(passes, *_PASS_CASES[0])
-    if first is NOT_ATTEMPTED:
+    answers = _answers(passes, _PASS_CASES)
+    if answers is NOT_ATTEMPTED:
         return not_attempted("jacobian_passes(n, m)")
     who = name_of(passes)
     outs = []
-    for k, (n, m) in enumerate(_PASS_CASES):
-        got = first if k == 0 else run(passes, n, m)
+    for got in answers:
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             raise LearnerError(f"{who} should return two numbers (forward, reverse), "
                                f"got {describe(got)}")
