@@ -4,8 +4,12 @@ with bpkit's layers and losses and with torch."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bpkit.blocks import BatchNorm1d
 from bpkit.exercises import lesson12
@@ -94,9 +98,9 @@ def test_every_tensor_has_a_check_and_a_solution():
     assert all(callable(_check(t)) for t in BACKWARD_ORDER)
 
 
-@pytest.mark.parametrize("k", [0, 1])
-def test_measured_gradients_agree_with_bpkit_layers_and_losses(k):
-    f = case(k)
+def _layers_grads(f):
+    """The loss and gradients bpkit's Linear, BatchNorm1d, Tanh and
+    softmax_cross_entropy give on the tensors f."""
     lin1, lin2 = Linear(*f.W1.shape, np.random.default_rng(0)), Linear(
         *f.W2.shape, np.random.default_rng(0))
     lin1.W.data[:], lin1.b.data[:] = f.W1, f.b1
@@ -106,16 +110,35 @@ def test_measured_gradients_agree_with_bpkit_layers_and_losses(k):
     tanh = Tanh()
     logits = lin2.forward(tanh.forward(bn.forward(lin1.forward(f.X))))
     loss, dlogits = softmax_cross_entropy(logits, f.y)
-    assert loss == pytest.approx(float(f.loss), rel=1e-12)
     dh = lin2.backward(dlogits)
     dbn = tanh.backward(dh)
     dh_pre = bn.backward(dbn)
     lin1.backward(dh_pre)
-    for name, want in [("logits", dlogits), ("h", dh), ("bn", dbn), ("h_pre", dh_pre),
-                       ("W1", lin1.W.grad), ("b1", lin1.b.grad), ("gamma", bn.gamma.grad),
-                       ("beta", bn.beta.grad), ("W2", lin2.W.grad), ("b2", lin2.b.grad)]:
+    return loss, {"logits": dlogits, "h": dh, "bn": dbn, "h_pre": dh_pre,
+                  "W1": lin1.W.grad, "b1": lin1.b.grad, "gamma": bn.gamma.grad,
+                  "beta": bn.beta.grad, "W2": lin2.W.grad, "b2": lin2.b.grad}
+
+
+@pytest.mark.parametrize("k", [0, 1])
+def test_measured_gradients_agree_with_bpkit_layers_and_losses(k):
+    loss, grads = _layers_grads(case(k))
+    assert loss == pytest.approx(float(case(k).loss), rel=1e-12)
+    for name, want in grads.items():
         np.testing.assert_allclose(reference(k, name), want, rtol=1e-9, atol=1e-14,
                                    err_msg=name)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(2, 6), d=st.integers(1, 4),
+       h=st.integers(1, 4), c=st.integers(2, 4))
+def test_the_complex_step_agrees_with_bpkit_layers_at_random_shapes(seed, n, d, h, c):
+    values = lesson12.inputs(seed, n, d, h, c)
+    f = SimpleNamespace(**values)
+    _, grads = _layers_grads(f)
+    for name, want in grads.items():
+        got = lesson12.measure(values, name)
+        scale = np.max(np.abs(want), initial=0.0)
+        assert np.max(np.abs(got - want)) <= 1e-9 * scale + 1e-13, name
 
 
 @pytest.mark.parametrize("k", [0, 1])

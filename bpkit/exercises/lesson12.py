@@ -29,8 +29,8 @@ from . import (
     not_attempted, order_hint, run, show,
 )
 
-__all__ = ["EPS", "PARAMS", "BACKWARD_ORDER", "Tensors", "case", "reference",
-           "gradients_after", "check_full_backward", "ready_to_train"]
+__all__ = ["EPS", "PARAMS", "BACKWARD_ORDER", "Tensors", "case", "inputs", "measure",
+           "reference", "gradients_after", "check_full_backward", "ready_to_train"]
 
 EPS = 1e-5  # BatchNorm's epsilon
 PARAMS = ("W1", "b1", "gamma", "beta", "W2", "b2")
@@ -80,9 +80,8 @@ class Tensors(SimpleNamespace):
 _CASES = [(0, 7, 5, 4, 3), (1, 5, 6, 3, 4)]
 
 
-@functools.lru_cache(maxsize=None)
-def _inputs(k: int) -> dict[str, np.ndarray]:
-    seed, n, d, h, c = _CASES[k]
+def inputs(seed: int, n: int, d: int, h: int, c: int) -> dict[str, np.ndarray]:
+    """A random batch (X, y) and parameters for N, D, H, C = n, d, h, c."""
     rng = np.random.default_rng(seed)
     return {
         "X": rng.standard_normal((n, d)), "y": rng.integers(0, c, n),
@@ -108,7 +107,7 @@ def _forward(values: dict[str, Any], set_: dict[str, Any],
 
 @functools.lru_cache(maxsize=None)
 def _base(k: int) -> dict[str, Any]:
-    return _forward(_inputs(k), {})
+    return _forward(inputs(*_CASES[k]), {})
 
 
 def case(k: int = 0) -> Tensors:
@@ -123,14 +122,13 @@ def _edge(name: str, cut: str) -> tuple[str, str]:
     return consumer, source or name
 
 
-@functools.lru_cache(maxsize=None)
-def _measured(k: int, name: str, cut: tuple[str, ...] = ()) -> np.ndarray:
-    """dloss/d(name) on case k by the complex step.
+def measure(values: dict[str, Any], name: str, cut: tuple[str, ...] = ()) -> np.ndarray:
+    """dloss/d(name) by the complex step, for the inputs `values` (see `inputs`).
 
     Along each edge in `cut` the consumer reads its input's unperturbed value: the
     gradient that flows along the other paths only.
     """
-    base = _base(k)
+    base = _forward(values, {})
     fixed = {e: base[e[1]] for e in (_edge(name, c) for c in cut)}
     x = np.asarray(base[name], dtype=complex)
     grad = np.zeros(x.shape)
@@ -140,6 +138,11 @@ def _measured(k: int, name: str, cut: tuple[str, ...] = ()) -> np.ndarray:
         xi.flat[i] += 1j * step
         grad.flat[i] = _forward(base, {name: xi}, fixed)["loss"].imag / step
     return grad
+
+
+@functools.lru_cache(maxsize=None)  # deterministic: each measurement once
+def _measured(k: int, name: str, cut: tuple[str, ...] = ()) -> np.ndarray:
+    return measure(_base(k), name, cut)
 
 
 def reference(k: int, name: str, cut: tuple[str, ...] = ()) -> np.ndarray:
