@@ -24,6 +24,7 @@ from bpkit.attention import (
     softmax_backward,
 )
 from bpkit.gradcheck import numerical_grad
+from bpkit.layers import Sequential
 from bpkit.optim import Adam
 
 SETTINGS = settings(max_examples=20, deadline=None)
@@ -267,6 +268,23 @@ def test_transformer_block_backward_equals_finite_differences(residual):
 
     def run():
         return np.sum(blk.forward(x) * dy)
+
+    _close_fd(lambda _: run(), [("x", x, dx)])
+    _params_fd(blk, run, blk.parameters())
+
+
+def test_one_block_used_twice_in_a_sequential_gets_the_gradient_of_both_uses():
+    rng = np.random.default_rng(9)
+    blk = TransformerBlock(4, 2, rng, hidden=6)
+    for p in blk.parameters():
+        p.data += 0.1 * rng.standard_normal(p.shape)
+    twice = Sequential(blk, blk)  # shared weights: y = blk(blk(x))
+    x, dy = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4))
+    twice.forward(x)
+    dx = twice.backward(dy)
+
+    def run():
+        return np.sum(twice.forward(x) * dy)
 
     _close_fd(lambda _: run(), [("x", x, dx)])
     _params_fd(blk, run, blk.parameters())

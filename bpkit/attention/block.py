@@ -56,11 +56,14 @@ class TransformerBlock(Layer):
         h = x + a if self.residual else a
         N, T, D = h.shape
         m = self.mlp.forward(self.ln2.forward(h).reshape(N * T, D)).reshape(N, T, D)
-        self._save(h.shape)
+        # each child's cache, so one block may be used at several places (as Sequential)
+        self._save((h.shape, [c._snapshot() for c in self.children()]))
         return h + m if self.residual else m
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        N, T, D = self._load()
+        (N, T, D), caches = self._load()
+        for child, cache in zip(self.children(), caches):
+            child._restore(cache)
         dout = np.asarray(dout)
         if dout.shape != (N, T, D):
             raise ValueError(
