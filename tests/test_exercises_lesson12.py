@@ -211,6 +211,13 @@ def _n_(f):
     return f.X.shape[0]
 
 
+def _columns(f, d):
+    """The slip: [:, y] sets whole columns, not each row's target."""
+    g = np.zeros_like(f.logprobs)
+    g[:, f.y] = -1 / _n_(f)
+    return g
+
+
 def _bn_fused(f, d, mean_term=True, var_term=True):
     """BatchNorm's compact backward (lesson 04), optionally without a term."""
     g = d.bn * f.gamma
@@ -224,6 +231,7 @@ MISTAKES = [
     ("logprobs", lambda f, d: -_dlogprobs(f, d), "wrong sign"),
     ("logprobs", lambda f, d: np.full(f.logprobs.shape, -1 / _n_(f)),
      "only the target class"),
+    ("logprobs", _columns, "[np.arange(N), y]"),
     ("probs", lambda f, d: d.logprobs * f.probs, "divide by probs"),
     ("probs", lambda f, d: 1 / f.probs, "local derivative alone"),
     ("counts_sum_inv", lambda f, d: d.probs * f.counts, "sum over the row"),
@@ -321,6 +329,11 @@ def test_a_hard_coded_gradient_is_caught(t):
 def test_a_wrong_value_names_the_entry_and_never_repeats_itself():
     fb = _check("h")(lambda f, d: d.logits @ f.W2.T + 0.5)
     assert fb.status == "hint" and "dh[" in fb.message and "expected" in fb.message, fb
+
+
+def test_a_measured_zero_is_shown_as_0():
+    fb = _check("logprobs")(lambda f, d: _dlogprobs(f, d) + 0.25)
+    assert "expected 0;" in fb.message and "-0" not in fb.message, fb
 
 
 def test_a_learner_reading_an_earlier_answer_gets_the_reference():

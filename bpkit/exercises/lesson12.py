@@ -210,6 +210,10 @@ _MISTAKES: dict[str, list[tuple[str, Callable]]] = {
         ("every class got -1/N: only the target class's log-prob enters the loss, "
          "so dlogprobs is 0 everywhere else", lambda f, d, r, n: np.full(
              f.logprobs.shape, -1.0 / n)),
+        ("[:, y] sets whole columns: every row gets -1/N at each class that is some "
+         "row's target; index each row's own target with [np.arange(N), y]",
+         lambda f, d, r, n: np.isin(np.arange(f.logprobs.shape[1]), f.y)
+         * np.full(f.logprobs.shape, -1.0 / n)),
     ],
     "probs": [
         ("d log(p)/dp = 1/p: divide by probs, do not multiply",
@@ -401,7 +405,9 @@ def _diagnose(t: str, outs: list[np.ndarray], wants: list[np.ndarray]) -> str:
             return message
     got, want = outs[0], wants[0]
     i = np.unravel_index(int(np.argmax(np.abs(got - want))), want.shape)
-    g, w = show(got[i], want[i], ".4g")
+    # a measured zero is off by rounding: show it as 0
+    tiny = abs(want[i]) <= 1e-12 * np.max(np.abs(want), initial=0.0) + 1e-300
+    g, w = show(got[i], 0.0 if tiny else want[i], ".4g")
     return (f"d{t}[{', '.join(str(int(j)) for j in i)}] gives {g}, expected {w}; "
             f"follow {t} to every tensor that uses it and multiply each one's "
             "gradient by the local derivative")
@@ -410,11 +416,9 @@ def _diagnose(t: str, outs: list[np.ndarray], wants: list[np.ndarray]) -> str:
 def _shapes_tip(e: LearnerError, t: str) -> LearnerError:
     words = ("shape", "broadcast", "dimension", "matmul", "aligned")
     if e.raised and any(w in str(e) for w in words):
-        product = ("in a @ b the inner sizes must agree (transpose one side, or swap "
-                   "them); " if "matmul" in str(e) else "")
         shape = _letters(np.shape(_base(0)[t]), 0)
-        e = LearnerError(f"{e}. Check the shapes: {product}d{t} has {t}'s shape "
-                         f"{shape}; print(f) and print(d) list every tensor's shape")
+        e = LearnerError(f"{e}. Check the shapes: d{t} has {t}'s shape {shape}; "
+                         "print(f) and print(d) list every tensor's shape")
         e.raised = True
     return e
 
