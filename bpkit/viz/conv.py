@@ -83,23 +83,49 @@ def plot_saliency(axes, images: np.ndarray, maps: np.ndarray,
 _TITLES = ("input x (grey: zero padding)", "kernel w", "output gradient dy")
 
 
-@functools.lru_cache(maxsize=256)
+_SPRITES: dict = {}
+# the labels the explorer's grids use: values and products of small integers
+_COMMON = tuple(str(k) for k in range(-6, 7)) + tuple(f"{k:+d}" for k in range(-12, 13))
+
+
 def _sprite(text: str, fontsize: float, color: str, bold: bool, dpi: float
             ) -> np.ndarray:
-    """`text` rendered once as a small RGBA float image, cropped to its ink."""
+    """`text` rendered as a small RGBA float image cropped to its ink (cached).
+
+    A miss renders the common labels with it in one figure: one draw, not one each.
+    """
+    key = (text, fontsize, color, bold, dpi)
+    if key not in _SPRITES:
+        todo = [text] + [t for t in _COMMON
+                         if t != text and (t, fontsize, color, bold, dpi) not in _SPRITES]
+        for t, img in zip(todo, _render_labels(todo, fontsize, color, bold, dpi)):
+            _SPRITES[(t, fontsize, color, bold, dpi)] = img
+    return _SPRITES[key]
+
+
+def _render_labels(texts: Sequence[str], fontsize: float, color: str, bold: bool,
+                   dpi: float) -> list[np.ndarray]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig = Figure(figsize=(1.2, 0.5), dpi=dpi)
+    n = len(texts)
+    fig = Figure(figsize=(0.6 * n, 0.5), dpi=dpi)
     FigureCanvasAgg(fig)
     fig.patch.set_alpha(0)
-    fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=fontsize, color=color,
-             fontweight="bold" if bold else "normal")
+    for k, text in enumerate(texts):
+        fig.text((k + 0.5) / n, 0.5, text, ha="center", va="center", fontsize=fontsize,
+                 color=color, fontweight="bold" if bold else "normal")
     fig.canvas.draw()
     a = np.asarray(fig.canvas.buffer_rgba(), dtype=np.float32) / 255
-    rows, cols = np.nonzero(a[..., 3] > 0)
-    if rows.size == 0:
-        return np.zeros((1, 1, 4), dtype=np.float32)
-    return a[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1].copy()
+    width = a.shape[1] / n
+    out = []
+    for k in range(n):
+        part = a[:, int(k * width): int((k + 1) * width)]
+        rows, cols = np.nonzero(part[..., 3] > 0)
+        if rows.size == 0:
+            out.append(np.zeros((1, 1, 4), dtype=np.float32))
+        else:
+            out.append(part[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1].copy())
+    return out
 
 
 def _blit(img: np.ndarray, sprite: np.ndarray, cy: float, cx: float) -> None:
@@ -324,4 +350,6 @@ def explorer_figure(model: ConvExplorer | None = None,
         s = model.select(mode, r, c)
         painter.setup(model)
         painter.update(model, s)
+        for img in painter.base + painter.overlays:  # smooth when scaled for a page
+            img.set_interpolation("antialiased")
     return fig
