@@ -22,7 +22,8 @@ class ExplorerPainter:
         keys = np.arange(T)
         ax = self.ax_w
         self.w_bars = ax.bar(keys, np.zeros(T), color="tab:blue", width=0.7)
-        ax.set_ylim(0, 1.05)
+        ax.set_ylim(0, 1.35)  # headroom above 1 for the legend
+        ax.set_yticks(np.linspace(0, 1, 6))
         ax.set_xlim(-0.6, T - 0.4)
         ax.set_xticks(keys)
         ax.set_xlabel("key position s")
@@ -35,20 +36,24 @@ class ExplorerPainter:
                              label="||dL/dk_s||")
         self.v_bars = ax.bar(keys + 0.2, np.zeros(T), width=0.4, color="tab:green",
                              label="||dL/dv_s||")
-        ax.set_ylim(0, grad_max)
+        self.grad_max = grad_max
+        ax.set_ylim(0, 1.35 * grad_max)  # bars stop at grad_max: headroom for the legend
+        ax.set_yticks(np.linspace(0, grad_max, 5))
         ax.set_xlim(-0.6, T - 0.4)
         ax.set_xticks(keys)
         ax.set_xlabel("key position s")
         ax.set_ylabel("gradient norm")
         ax.set_title("what query t's output sends back", fontsize=10)
-        ax.legend(loc="upper left", fontsize=8)
         ax.grid(True, axis="y", alpha=0.3)
         self.title = self.ax_w.set_title("", fontsize=10)
         # the keys the causal mask hides, shaded on both panels
-        self.spans = [a.axvspan(T - 0.5, T - 0.4, color=_HIDDEN, alpha=0.6, lw=0,
+        # below the legends' band (the top quarter): an app draws the spans over the
+        # static legends, which must stay readable
+        self.spans = [a.axvspan(T - 0.5, T - 0.4, ymax=1 / 1.35, color=_HIDDEN, alpha=0.6,
+                                lw=0,
                                 label="hidden by the mask" if a is self.ax_w else None)
                       for a in axes]
-        self.ax_w.legend(loc="upper left", fontsize=8)
+        self.legends = [a.legend(loc="upper right", fontsize=8, ncol=2) for a in axes]
         self.T = T
 
     @property
@@ -64,13 +69,14 @@ class ExplorerPainter:
             span.set_visible(ex.visible < ex.T)
         for bar, w in zip(self.w_bars, ex.weights):
             bar.set_height(w)
-        top = self.ax_g.get_ylim()[1]
+        top = self.grad_max
         for bars, vals in ((self.k_bars, ex.dk_norms), (self.v_bars, ex.dv_norms)):
             for bar, v in zip(bars, vals):
                 bar.set_height(min(v, top))
-        self.q_mark.set_data([ex.query], [1.0])
+        self.q_mark.set_data([ex.query], [1.15])  # above the tallest possible bar
         mask = "causal mask on" if ex.causal else "no mask"
-        self.title.set_text(f"query t = {ex.query}: {ex.visible} keys visible ({mask})")
+        keys = "key" if ex.visible == 1 else "keys"
+        self.title.set_text(f"query t = {ex.query}: {ex.visible} {keys} visible ({mask})")
 
 
 def draw_explorer(fig, explorer, grad_max: float | None = None) -> ExplorerPainter:
