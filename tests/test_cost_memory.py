@@ -1,4 +1,4 @@
-"""What backprop keeps: byte counts, checkpointing's identical gradients, float16 storage."""
+"""What backprop keeps: bytes counted, checkpointing's identical gradients, float16."""
 
 import numpy as np
 import pytest

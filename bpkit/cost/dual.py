@@ -171,7 +171,8 @@ def derivative(f: Callable[[Dual], Dual], x: float) -> tuple[float, float]:
     return out.val, out.eps
 
 
-def forward_gradient(f: Callable[..., Dual], xs: Sequence[float]) -> tuple[float, list[float], int]:
+def forward_gradient(f: Callable[..., Dual], xs: Sequence[float]
+                     ) -> tuple[float, list[float], int]:
     """The gradient of f: R^n -> R by forward mode: one pass per input.
 
     Inputs: f(*duals) -> Dual; xs, n numbers.
@@ -187,7 +188,8 @@ def forward_gradient(f: Callable[..., Dual], xs: Sequence[float]) -> tuple[float
     return value, grad, len(xs)
 
 
-def forward_jacobian(f: Callable[..., Sequence[Dual]], xs: Sequence[float]) -> tuple[list[list[float]], int]:
+def forward_jacobian(f: Callable[..., Sequence[Dual]], xs: Sequence[float]
+                     ) -> tuple[list[list[float]], int]:
     """The Jacobian J[i][j] = d f_i / d x_j of f: R^n -> R^m, a column per pass.
 
     Returns: (J as m lists of n numbers, passes), with passes = n: one forward

@@ -21,7 +21,8 @@ def _as_value(out: object, who: str) -> Value:
     raise TypeError(f"{who} must return a Value, got {type(out).__name__}")
 
 
-def reverse_gradient(f: Callable[..., Value], xs: Sequence[float]) -> tuple[float, list[float], int]:
+def reverse_gradient(f: Callable[..., Value], xs: Sequence[float]
+                     ) -> tuple[float, list[float], int]:
     """The gradient of f: R^n -> R by reverse mode: one backward pass.
 
     Returns: (f(xs), [df/dx_i for each i], passes), with passes = 1.
@@ -32,7 +33,8 @@ def reverse_gradient(f: Callable[..., Value], xs: Sequence[float]) -> tuple[floa
     return out.data, [v.grad for v in leaves], 1
 
 
-def reverse_jacobian(f: Callable[..., Sequence[Value]], xs: Sequence[float]) -> tuple[list[list[float]], int]:
+def reverse_jacobian(f: Callable[..., Sequence[Value]], xs: Sequence[float]
+                     ) -> tuple[list[list[float]], int]:
     """The Jacobian of f: R^n -> R^m by reverse mode, a row per backward pass.
 
     The graph is built once; each of the m backward passes starts from one
