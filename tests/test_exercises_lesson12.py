@@ -174,6 +174,11 @@ def test_measured_gradients_of_every_tensor_agree_with_torch(k):
                                    err_msg=name)
 
 
+def test_measuring_an_unknown_tensor_is_a_clear_error():
+    with pytest.raises(ValueError, match="name must be a parameter .* got 'X'"):
+        lesson12.measure(lesson12.inputs(0, 3, 2, 2, 2), "X")
+
+
 def test_a_path_is_measured_with_the_other_consumers_input_held_fixed():
     f = case(0)
     via_probs = reference(0, "counts", ("counts_sum",))

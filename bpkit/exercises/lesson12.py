@@ -35,8 +35,8 @@ __all__ = ["EPS", "PARAMS", "BACKWARD_ORDER", "Tensors", "case", "inputs", "meas
 EPS = 1e-5  # BatchNorm's epsilon
 PARAMS = ("W1", "b1", "gamma", "beta", "W2", "b2")
 
-# the forward pass, one tensor a line: name, its inputs, the op (numpy, real or
-# complex); the loss's inputs also get X and y from the case
+# the forward pass, one tensor a line: name, the tensors it reads, the op (numpy,
+# real or complex); X, y and the parameters come from `inputs`
 _STEPS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
     ("h_pre", ("X", "W1", "b1"), lambda X, W1, b1: X @ W1 + b1),
     ("mean", ("h_pre",), lambda h_pre: h_pre.mean(axis=0)),
@@ -97,11 +97,11 @@ def _forward(values: dict[str, Any], set_: dict[str, Any],
     edge (tensor, input) in `held` that tensor reads the input's value as given."""
     v = {**values, **{k: a for k, a in set_.items() if k in values}}
     held = held or {}
-    for name, inputs, op in _STEPS:
+    for name, reads, op in _STEPS:
         if name in set_:
             v[name] = set_[name]
         else:
-            v[name] = op(*(held.get((name, i), v[i]) for i in inputs))
+            v[name] = op(*(held.get((name, i), v[i]) for i in reads))
     return v
 
 
@@ -127,7 +127,14 @@ def measure(values: dict[str, Any], name: str, cut: tuple[str, ...] = ()) -> np.
 
     Along each edge in `cut` the consumer reads its input's unperturbed value: the
     gradient that flows along the other paths only.
+
+    Inputs:  values {"X": (N, D), "y": (N,), "W1": (D, H), ...}; name, a parameter
+             or a tensor of the forward pass
+    Returns: the gradient, of the tensor's shape
     """
+    if name not in PARAMS and name not in TENSORS[:-1]:
+        raise ValueError(f"name must be a parameter {PARAMS} or a tensor of the "
+                         f"forward pass {tuple(TENSORS[:-1])}, got {name!r}")
     base = _forward(values, {})
     fixed = {e: base[e[1]] for e in (_edge(name, c) for c in cut)}
     x = np.asarray(base[name], dtype=complex)
@@ -154,7 +161,7 @@ def reference(k: int, name: str, cut: tuple[str, ...] = ()) -> np.ndarray:
 def _after(name: str) -> list[str]:
     """The tensors computed after `name` is used: the gradients `d` holds."""
     if name in PARAMS:
-        name = next(n for n, inputs, _ in _STEPS if name in inputs)
+        name = next(n for n, reads, _ in _STEPS if name in reads)
         return TENSORS[TENSORS.index(name):]
     return TENSORS[TENSORS.index(name) + 1:]
 
