@@ -363,6 +363,18 @@ def test_full_backward_accepts_the_chained_solutions():
     assert check_full_backward(not_yet).status == "not attempted"
 
 
+def test_full_backward_calling_a_stub_names_the_stub():
+    def dW2(f, d):
+        raise NotImplementedError()
+
+    def mine(f):
+        d = lesson12.Tensors(loss=1.0)
+        return dW2(f, d)
+
+    fb = check_full_backward(mine)
+    assert fb.status == "hint" and "calls dW2, which is still the stub" in fb.message, fb
+
+
 def _swap_w2(f):
     g = list(full_backward(f))
     g[4] = g[4] / _n(f)
