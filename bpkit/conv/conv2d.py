@@ -27,14 +27,13 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import init as _init
 from .._validate import positive_integer
 from ..layers import Layer, Parameter, _float_dtype
 from ._shapes import as_images, check_dout, output_hw, padding_pair, window
 
-__all__ = ["conv2d_forward", "conv2d_backward", "ConvCache", "Conv2d", "windows",
+__all__ = ["conv2d_forward", "conv2d_backward", "ConvCache", "Conv2d", "im2col",
            "col2im"]
 
 
@@ -72,17 +71,26 @@ def _pad(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
     return xp
 
 
-def windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
-            out_hw: tuple[int, int]) -> np.ndarray:
-    """Every KH x KW window of x (N, C, H, W): a view (N, C, OH, OW, KH, KW), no copy."""
-    (sh, sw), (OH, OW) = stride, out_hw
-    v = sliding_window_view(x, kernel, axis=(2, 3))
-    return v[:, :, : sh * (OH - 1) + 1 : sh, : sw * (OW - 1) + 1 : sw]
+def im2col(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+           out_hw: tuple[int, int]) -> np.ndarray:
+    """Every window of the padded xp as a row: (N*OH*OW, C*KH*KW), columns (c, a, e).
+
+    Built from KH * KW strided slices of xp (one per kernel cell): KH * KW
+    long copies rather than one copy of a 6-d window view with short rows.
+    """
+    N, C = xp.shape[:2]
+    (KH, KW), (sh, sw), (OH, OW) = kernel, stride, out_hw
+    cols = np.empty((N, OH, OW, C, KH, KW), dtype=xp.dtype)
+    for a in range(KH):
+        for e in range(KW):
+            cols[:, :, :, :, a, e] = xp[:, :, a : a + sh * (OH - 1) + 1 : sh,
+                                        e : e + sw * (OW - 1) + 1 : sw].transpose(0, 2, 3, 1)
+    return cols.reshape(N * OH * OW, C * KH * KW)
 
 
 def col2im(dwin: np.ndarray, padded_hw: tuple[int, int], stride: tuple[int, int]
            ) -> np.ndarray:
-    """Add each window's gradient back where the window sat (the reverse of `windows`).
+    """Add each window's gradient back where the window sat (the reverse of `im2col`).
 
     Inputs:  dwin (N, C, OH, OW, KH, KW), the gradient of every window
     Returns: (N, C, Hp, Wp), where overlapping windows' gradients add up
@@ -115,8 +123,7 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     OH, OW = output_hw(x.shape, (KH, KW), stride, padding, "conv2d")
     (ph, pw) = padding
     xp = _pad(x, ph, pw)
-    win = windows(xp, (KH, KW), stride, (OH, OW))  # (N, C, OH, OW, KH, KW)
-    cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(N * OH * OW, C * KH * KW)
+    cols = im2col(xp, (KH, KW), stride, (OH, OW))  # (N*OH*OW, C*KH*KW)
     y = cols @ w.reshape(F, -1).T  # (N*OH*OW, F)
     if b is not None:
         y += b

@@ -22,7 +22,6 @@ import numpy as np
 
 from ..layers import Layer
 from ._shapes import as_images, check_dout, output_hw, window
-from .conv2d import col2im, windows
 
 __all__ = ["maxpool_forward", "maxpool_backward", "avgpool_forward",
            "avgpool_backward", "PoolCache", "MaxPool2d", "AvgPool2d"]
@@ -43,7 +42,15 @@ def _setup(x, kernel_size, stride, who):
     kernel = window("kernel_size", kernel_size)
     stride = kernel if stride is None else window("stride", stride)
     out_hw = output_hw(x.shape, kernel, stride, (0, 0), who)
-    return x, kernel, stride, windows(x, kernel, stride, out_hw)
+    return x, kernel, stride, out_hw
+
+
+def _cells(x: np.ndarray, kernel, stride, out_hw):
+    """For each kernel cell (a, e), in row-major order, the entries it covers in
+    every window: a strided view (N, C, OH, OW). KH * KW of them, no copy."""
+    (KH, KW), (sh, sw), (OH, OW) = kernel, stride, out_hw
+    return [x[:, :, a : a + sh * (OH - 1) + 1 : sh, e : e + sw * (OW - 1) + 1 : sw]
+            for a in range(KH) for e in range(KW)]
 
 
 def maxpool_forward(x: np.ndarray, kernel_size: int | tuple[int, int] = 2,
@@ -54,11 +61,15 @@ def maxpool_forward(x: np.ndarray, kernel_size: int | tuple[int, int] = 2,
     Inputs:  x (N, C, H, W)
     Returns: y (N, C, OH, OW), and the cache (with the argmax) for backward
     """
-    x, kernel, stride, win = _setup(x, kernel_size, stride, "maxpool")
-    N, C, OH, OW, KH, KW = win.shape
-    flat = win.reshape(N, C, OH, OW, KH * KW)
-    argmax = flat.argmax(axis=-1)  # the first maximum on a tie
-    y = flat.max(axis=-1)
+    x, kernel, stride, out_hw = _setup(x, kernel_size, stride, "maxpool")
+    cells = _cells(x, kernel, stride, out_hw)
+    y = cells[0].copy()
+    argmax = np.zeros(y.shape, dtype=np.intp)
+    for k, cell in enumerate(cells[1:], start=1):
+        # strictly larger: the first maximum keeps a tie; a NaN wins, as in np.argmax
+        better = (cell > y) | (np.isnan(cell) & ~np.isnan(y))
+        np.copyto(y, cell, where=better)
+        np.copyto(argmax, k, where=better)
     return y, PoolCache(x.shape, kernel, stride, argmax, x.dtype)
 
 
@@ -68,12 +79,11 @@ def maxpool_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     Inputs:  dout (N, C, OH, OW)
     Returns: dx (N, C, H, W)
     """
-    N, C, H, W = cache.x_shape
-    (KH, KW) = cache.kernel
     dout = check_dout(dout, cache.argmax.shape, cache.dtype, "maxpool_backward")
-    routed = cache.argmax[..., None] == np.arange(KH * KW)  # one True per window
-    dwin = (routed * dout[..., None]).reshape(dout.shape + (KH, KW))
-    return col2im(dwin, (H, W), cache.stride)
+    dx = np.zeros(cache.x_shape, dtype=dout.dtype)
+    for k, cell in enumerate(_cells(dx, cache.kernel, cache.stride, dout.shape[2:])):
+        cell += np.where(cache.argmax == k, dout, 0)  # a view: adds into dx
+    return dx
 
 
 def avgpool_forward(x: np.ndarray, kernel_size: int | tuple[int, int] = 2,
@@ -84,8 +94,13 @@ def avgpool_forward(x: np.ndarray, kernel_size: int | tuple[int, int] = 2,
     Inputs:  x (N, C, H, W)
     Returns: y (N, C, OH, OW), and the cache for backward
     """
-    x, kernel, stride, win = _setup(x, kernel_size, stride, "avgpool")
-    return win.mean(axis=(-2, -1)), PoolCache(x.shape, kernel, stride, None, x.dtype)
+    x, kernel, stride, out_hw = _setup(x, kernel_size, stride, "avgpool")
+    cells = _cells(x, kernel, stride, out_hw)
+    y = cells[0].copy()
+    for cell in cells[1:]:
+        y += cell
+    y /= len(cells)
+    return y, PoolCache(x.shape, kernel, stride, None, x.dtype)
 
 
 def avgpool_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
@@ -94,14 +109,16 @@ def avgpool_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     Inputs:  dout (N, C, OH, OW)
     Returns: dx (N, C, H, W)
     """
-    N, C, H, W = cache.x_shape
-    (KH, KW), (sh, sw) = cache.kernel, cache.stride
+    (KH, KW) = cache.kernel
     OH, OW = output_hw(cache.x_shape, cache.kernel, cache.stride, (0, 0),
                        "avgpool_backward")
+    N, C = cache.x_shape[:2]
     dout = check_dout(dout, (N, C, OH, OW), cache.dtype, "avgpool_backward")
     share = dout / (KH * KW)
-    dwin = np.broadcast_to(share[..., None, None], share.shape + (KH, KW))
-    return col2im(dwin, (H, W), cache.stride)
+    dx = np.zeros(cache.x_shape, dtype=dout.dtype)
+    for cell in _cells(dx, cache.kernel, cache.stride, (OH, OW)):
+        cell += share
+    return dx
 
 
 class _Pool(Layer):
