@@ -293,7 +293,8 @@ def order_hint(outs: Sequence[Sequence], wants: Sequence[Sequence],
         try:
             if all(same(out[p], want[k]) for out, want in zip(outs, wants)
                    for k, p in enumerate(perm)):
-                given = ", ".join(names[p] for p in perm)
+                # out[perm[k]] holds names[k]: position j holds names[perm.index(j)]
+                given = ", ".join(names[perm.index(j)] for j in range(n))
                 return (f"the right arrays in the wrong order: you return them as "
                         f"({given}), return ({', '.join(names)})")
         except Exception:
