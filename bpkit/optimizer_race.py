@@ -27,7 +27,7 @@ from .surfaces import (
     Rosenbrock,
     Saddle,
     Surface,
-    _Descent,
+    Descent,
 )
 
 __all__ = ["RACERS", "RACE_SURFACES", "DEFAULT_LRS", "BETA_MIN", "Racer", "Entry", "RaceModel"]
@@ -134,7 +134,7 @@ class RaceModel:
         for name, e in self.entries.items():
             _check_entry(name, e)
         self.paths: dict[str, Path] = {}
-        self._runs: dict[tuple, _Descent] = {}  # (name, lr, beta) -> its run so far
+        self._runs: dict[tuple, Descent] = {}  # (name, lr, beta) -> its run so far
         self._runs_on: tuple | None = None  # the (surface, start, max_loss) they ran on
         self.run()
 
@@ -165,7 +165,7 @@ class RaceModel:
             key = (name, e.lr, e.beta if racer.beta_name else None)
             run = self._runs.pop(key, None)
             if run is None:
-                run = _Descent(s, lambda ps, r=racer, e=e: r.make(ps, e.lr, e.beta),
+                run = Descent(s, lambda ps, r=racer, e=e: r.make(ps, e.lr, e.beta),
                                self.start, max_loss)
             run.run_to(steps)  # an error drops the run: it may be half-stepped
             self._runs[key] = run  # the newest last: the oldest go first

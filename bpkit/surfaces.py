@@ -28,6 +28,7 @@ from ._validate import float_array, function, integer, number
 from .layers import Parameter
 
 __all__ = [
+    "Descent",
     "Surface",
     "Quadratic1D",
     "Quadratic2D",
@@ -542,12 +543,12 @@ def descend(
     if (not steps_ok or isinstance(steps, bool) or not np.isfinite(steps)
             or int(steps) != steps or steps < 0):
         raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    run = _Descent(surface, optimizer, start, max_loss, scheduler, **hyper)
+    run = Descent(surface, optimizer, start, max_loss, scheduler, **hyper)
     run.run_to(int(steps))
     return run.path(int(steps))
 
 
-class _Descent:
+class Descent:
     """The run behind `descend`, kept so it can go on: `run_to(more)` continues
     from the last point (optimizer state and all), with the same numbers as a
     fresh run of that many steps."""
