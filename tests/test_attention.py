@@ -367,6 +367,12 @@ def test_residual_stream_carries_the_top_gradient_down_the_stack():
     assert res.cosines[0] > 0.2 > abs(plain.cosines[0])
 
 
+def test_block_gradients_along_is_the_component_along_the_top_gradient():
+    res = block_gradient_norms(3, True, np.random.default_rng(1), T=4, batch=2)
+    assert res.along.shape == (4,) and res.along[-1] == pytest.approx(1.0)
+    np.testing.assert_allclose(res.along, res.norms * res.cosines / res.norms[-1])
+
+
 def test_attention_pass_memory_grows_faster_than_the_rnns():
     rng = np.random.default_rng(0)
     a = [pass_memory("attention", T, rng, features=16) for T in (32, 128)]
@@ -385,3 +391,32 @@ def test_explorer_hides_future_keys_under_the_causal_mask():
     np.testing.assert_allclose(ex.dv_norms, ex.weights * np.linalg.norm(ex.g))
     with pytest.raises(ValueError, match="query"):
         ex.set_query(6)
+
+
+@pytest.mark.parametrize("gamma, beta, eps, error, match", [
+    ([1.0, 1.0, 1.0, 1.0], np.zeros(4), 1e-5, None, None),  # a list is fine
+    (np.ones(5), np.zeros(5), 1e-5, ValueError, r"x has shape \(2, 4\), expected \(..., 5\): .* gamma"),
+    (np.ones((1, 4)), np.zeros(4), 1e-5, ValueError, r"gamma has shape \(1, 4\), expected \(D,\)"),
+    (np.ones(4), np.zeros(3), 1e-5, ValueError, r"beta has shape \(3,\), expected \(4,\)"),
+    (np.ones(4), np.zeros(4), 0.0, ValueError, "eps"),
+    (np.ones(4), np.zeros(4), -1.0, ValueError, "eps"),
+    ("abc", np.zeros(4), 1e-5, TypeError, "gamma"),
+])
+def test_layer_norm_forward_checks_gamma_beta_and_eps(gamma, beta, eps, error, match):
+    x = np.ones((2, 4))  # constant rows: eps = 0 would divide by 0
+    if error is None:
+        y, _ = layer_norm_forward(x, gamma, beta, eps)
+        assert np.all(y == 0)
+    else:
+        with pytest.raises(error, match=match):
+            layer_norm_forward(x, gamma, beta, eps)
+
+
+def test_attention_refuses_zero_keys():
+    with pytest.raises(ValueError, match=r"k has shape \(0, 3\): no keys"):
+        attention_forward(np.zeros((2, 3)), np.zeros((0, 3)), np.zeros((0, 2)))
+
+
+def test_gradient_over_lag_names_a_bad_batch():
+    with pytest.raises(ValueError, match="batch"):
+        gradient_over_lag("rnn", 4, 4, np.random.default_rng(0), batch=0)

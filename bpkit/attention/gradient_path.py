@@ -7,8 +7,12 @@ much of the gradient reaches the input k steps back. In the RNN it crosses k
 step Jacobians; in attention every earlier position is one softmax away.
 
 `block_gradient_norms`: a stack of transformer blocks, with or without the
-residual adds; ||dL/d(input of block l)|| for every block, and how much of the
-top's gradient reaches it unchanged (the cosine between the two).
+residual adds; at the input of every block l, the gradient g_l's norm, its
+cosine with the top's gradient g_top, and its component along g_top in units
+of |g_top| (g_l . g_top / |g_top|^2): 1 when the whole top gradient arrives,
+whatever the blocks add at right angles to it. The cosine alone mixes the two:
+a gradient that carries all of g_top plus a larger part of its own has a small
+cosine.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ def gradient_over_lag(kind: str, T: int, features: int, rng: np.random.Generator
     Returns: (T,) norms, entry k for the input k steps before the loss.
     """
     T, D = positive_integer("T", T), positive_integer("features", features)
+    batch = positive_integer("batch", batch)
     _check_rng(rng)
     layer = make_sequence_layer(kind, D, rng, heads)
     x = rng.standard_normal((batch, T, D))
@@ -62,12 +67,14 @@ def gradient_over_lag(kind: str, T: int, features: int, rng: np.random.Generator
 
 
 class BlockGradients(NamedTuple):
-    """Per block l (0 = the first), at its input: the gradient's norm, and its
-    cosine with the gradient at the top (how much of dL/dy arrives unchanged).
-    Both (blocks + 1,); the last entry is the top's own (cosine 1)."""
+    """Per block l (0 = the first), at its input: the gradient's norm, its cosine
+    with the gradient at the top, and its component along the top gradient in
+    units of the top's norm (norm * cosine / top norm; 1 = all of the top
+    gradient arrives). Each (blocks + 1,); the last entry is the top's own (1, 1)."""
 
     norms: np.ndarray
     cosines: np.ndarray
+    along: np.ndarray
 
 
 def block_gradient_norms(blocks: int, residual: bool, rng: np.random.Generator,
@@ -91,5 +98,5 @@ def block_gradient_norms(blocks: int, residual: bool, rng: np.random.Generator,
         grads.append(d)
     grads = grads[::-1]
     norms = np.array([np.linalg.norm(g) for g in grads])
-    cosines = np.array([(g * top).sum() for g in grads]) / (norms * norms[-1])
-    return BlockGradients(norms, cosines)
+    dots = np.array([(g * top).sum() for g in grads])  # g_l . g_top
+    return BlockGradients(norms, dots / (norms * norms[-1]), dots / norms[-1] ** 2)

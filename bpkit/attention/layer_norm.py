@@ -34,9 +34,20 @@ def layer_norm_forward(
     Inputs: x (..., D), gamma (D,), beta (D,). Returns: y (..., D), cache.
     """
     x = float_array("x", x)
+    gamma, beta = float_array("gamma", gamma), float_array("beta", beta)
+    if gamma.ndim != 1:
+        raise ValueError(
+            f"LayerNorm: gamma has shape {gamma.shape}, expected (D,): one gain per feature")
     D = gamma.shape[0]
+    if beta.shape != (D,):
+        raise ValueError(
+            f"LayerNorm: beta has shape {beta.shape}, expected ({D},) like gamma: one "
+            "shift per feature")
     if x.ndim < 1 or x.shape[-1] != D:
-        raise ValueError(f"LayerNorm: x has shape {x.shape}, expected (..., {D})")
+        raise ValueError(
+            f"LayerNorm: x has shape {x.shape}, expected (..., {D}): its last axis "
+            f"holds the features, one per entry of gamma")
+    eps = number("eps", eps, 0, lo_open=True)  # eps = 0 divides a constant row by 0
     mu = x.mean(axis=-1, keepdims=True)  # (..., 1)
     xc = x - mu
     rstd = 1 / np.sqrt((xc * xc).mean(axis=-1, keepdims=True) + eps)  # (..., 1)

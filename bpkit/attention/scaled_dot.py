@@ -125,6 +125,10 @@ def attention_forward(
         raise ValueError(
             f"attention: k has shape {k.shape}, expected (..., S, {d}): keys and "
             "queries must have the same size d to be compared")
+    if S == 0:
+        raise ValueError(
+            f"attention: k has shape {k.shape}: no keys (S = 0), so the softmax has "
+            "nothing to weigh; give at least one key")
     if v.shape[-2] != S:
         raise ValueError(
             f"attention: v has shape {v.shape}, expected (..., {S}, e): one value "
