@@ -20,7 +20,21 @@ from .._validate import integer
 from ..layers import Layer
 from ..losses import softmax_cross_entropy
 
-__all__ = ["full_batch_gradient", "accumulated_gradient", "max_rel_difference"]
+__all__ = ["full_batch_gradient", "accumulated_gradient", "max_rel_difference",
+           "check_gradient_pairs"]
+
+
+def check_gradient_pairs(a: list, b: list) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The gradients of `a` and `b` paired up; refuses different counts or shapes."""
+    a, b = list(a), list(b)
+    if len(a) != len(b):
+        raise ValueError(f"got {len(a)} and {len(b)} gradients, expected the same count")
+    pairs = [(np.asarray(x), np.asarray(z)) for x, z in zip(a, b)]
+    for i, (x, z) in enumerate(pairs):
+        if x.shape != z.shape:
+            raise ValueError(f"gradient {i} has shape {x.shape} and {z.shape}: "
+                             "the two lists must hold the same shapes, in the same order")
+    return pairs
 
 
 def _grads(net: Layer) -> list[np.ndarray]:
@@ -44,6 +58,8 @@ def accumulated_gradient(net: Layer, X: np.ndarray, y: np.ndarray,
     """
     micro_batch = integer("micro_batch", micro_batch, 1)
     n = len(X)
+    if n == 0:
+        raise ValueError("X has no rows: there is no gradient to accumulate")
     if len(y) != n:
         raise ValueError(f"X has {n} rows but y has {len(y)}")
     net.zero_grad()
@@ -55,8 +71,9 @@ def accumulated_gradient(net: Layer, X: np.ndarray, y: np.ndarray,
 
 
 def max_rel_difference(a: list[np.ndarray], b: list[np.ndarray]) -> float:
-    """max over parameters of ||a - b|| / ||b||: how far two gradients are apart."""
-    if len(a) != len(b):
-        raise ValueError(f"got {len(a)} and {len(b)} gradients, expected the same count")
+    """max over parameters of ||a - b|| / ||b||: how far two gradients are apart.
+
+    Refuses lists of different lengths or shapes (no silent broadcasting).
+    """
     return max(float(np.linalg.norm(x - z) / max(np.linalg.norm(z), 1e-300))
-               for x, z in zip(a, b))
+               for x, z in check_gradient_pairs(a, b))

@@ -45,8 +45,12 @@ class EarlyStopping:
 
     def restore(self, params: Sequence) -> None:
         """Copy the best weights back into `params` (in place)."""
-        if self.best_weights is None:
+        if self.best_weights is None and self.epoch < 0:
             raise RuntimeError("restore called before any update: no best weights yet")
+        if self.best_weights is None:
+            raise RuntimeError(f"no validation loss so far was a finite improvement "
+                               f"({self.epoch + 1} updates, none below inf; NaN losses?): "
+                               "no best weights to restore")
         params = list(params)
         if len(params) != len(self.best_weights):
             raise ValueError(f"got {len(params)} parameters, expected "

@@ -16,13 +16,21 @@ import numpy as np
 
 from ..layers import Layer, Linear, Sequential
 
-__all__ = ["freeze", "unfreeze", "trainable_parameters", "backward_trainable"]
+__all__ = ["freeze", "unfreeze", "trainable_parameters", "backward_trainable",
+           "parameter_list"]
 
 
-def _params(obj: Layer | Iterable) -> list:
-    if isinstance(obj, Layer):
-        return obj.parameters()
-    return list(obj)
+def parameter_list(obj: Layer | Iterable, name: str = "params") -> list:
+    """A layer's parameters, or a list of parameters; refuses anything without .data/.grad."""
+    items = obj.parameters() if isinstance(obj, Layer) else list(obj)
+    for i, p in enumerate(items):
+        if not (hasattr(p, "data") and hasattr(p, "grad")) or isinstance(p, np.ndarray):
+            raise TypeError(f"{name} must be a Layer or parameters with .data and .grad "
+                            f"(e.g. net.parameters()); item {i} is a {type(p).__name__}")
+    return items
+
+
+_params = parameter_list
 
 
 def freeze(obj: Layer | Iterable) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 from .._validate import integer, number
 from ..layers import Linear, ReLU, Sequential
 from ..losses import softmax_cross_entropy
+from .accumulation import check_gradient_pairs
 
 __all__ = ["half_gradients", "underflow_count", "DynamicLossScaler",
            "activation_bytes", "lost_update_fraction", "FLOAT16_TINY"]
@@ -49,7 +50,14 @@ def half_gradients(net: Sequential, X: np.ndarray, y: np.ndarray,
     """
     layers = _layers(net)
     loss_scale = number("loss_scale", loss_scale, 0.0, lo_open=True)
-    h = np.asarray(X).astype(_H)
+    X, y = np.asarray(X), np.asarray(y)
+    first = next((layer for layer in layers if isinstance(layer, Linear)), None)
+    if X.ndim != 2 or (first is not None and X.shape[1] != first.in_features):
+        raise ValueError(f"X has shape {X.shape}; the net's first layer takes "
+                         f"{first.in_features if first else '?'} features: expected (N, that)")
+    if y.shape != (len(X),):
+        raise ValueError(f"y has {y.size} labels but X has {len(X)} rows: expected shape ({len(X)},)")
+    h = X.astype(_H)
     kept = []  # what each layer's backward needs, in float16
     for layer in layers:
         if isinstance(layer, Linear):
@@ -79,7 +87,8 @@ def half_gradients(net: Sequential, X: np.ndarray, y: np.ndarray,
 
 def underflow_count(half: list[np.ndarray], reference: list[np.ndarray]) -> int:
     """Entries that are 0 in the float16 gradient but not in the float64 reference."""
-    return int(sum(np.sum((h == 0) & (r != 0)) for h, r in zip(half, reference)))
+    return int(sum(np.sum((h == 0) & (r != 0))
+                   for h, r in check_gradient_pairs(half, reference)))
 
 
 class DynamicLossScaler:
@@ -98,6 +107,9 @@ class DynamicLossScaler:
 
     def update(self, grads_finite: bool) -> bool:
         """After a backward pass: adjust the scale; True if the step may be taken."""
+        if not isinstance(grads_finite, (bool, np.bool_)):
+            raise TypeError("grads_finite must be True or False (are all gradients "
+                            f"finite?), got {type(grads_finite).__name__} {grads_finite!r}")
         if not grads_finite:
             self.scale *= self.backoff_factor
             self.good_steps = 0

@@ -47,7 +47,15 @@ def digits_subsets(n_train: int, rng: np.random.Generator, scale: bool = True
 
 def dropout_mlp(sizes: list[int], rng: np.random.Generator, p: float = 0.0
                 ) -> Sequential:
-    """Linear -> ReLU -> [Dropout(p)] -> ... -> Linear (logits); no dropout if p = 0."""
+    """Linear -> ReLU -> [Dropout(p)] -> ... -> Linear (logits); no dropout if p = 0.
+
+    sizes: [inputs, hidden..., outputs], at least 2 positive integers; p in [0, 1).
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least 2 layer sizes (inputs and outputs), got {sizes}")
+    sizes = [integer(f"sizes[{i}]", s, 1) for i, s in enumerate(sizes)]
+    p = number("p", p, 0.0, 1.0, hi_open=True)
     layers: list[Layer] = []
     for i, (d, h) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Linear(d, h, rng))
