@@ -25,6 +25,8 @@ SOFTMAX_MISTAKES = {
     "only the Jacobian's diagonal": lambda dp, p: p * (1 - p) * dp,
     "wrong sign": lambda dp, p: -softmax_rows_backward(dp, p),
     "ds is transposed": lambda dp, p: softmax_rows_backward(dp, p).T,
+    "plain mean of dp's row": lambda dp, p: p * (dp - dp.mean(axis=1, keepdims=True)),
+    "leaves out the weights": lambda dp, p: p * (dp - dp.sum(axis=1, keepdims=True)),
 }
 
 
@@ -54,11 +56,14 @@ def test_softmax_check_catches_a_hard_coded_answer_and_the_stub():
 # ------------------------------------------------------------ attention
 def attention_grads(dout, q, k, v, mask, scale=True, after=False, use_mask=True,
                     back_scale=True, swap_q=False, swap_k=False, swap_v=False,
-                    no_rowsum=False):
+                    no_rowsum=False, multiply=False, d_of=None, twice=False,
+                    no_rowsum_dk=False):
     """The solution, or a learner's version with the chosen slips."""
-    d = q.shape[1]
+    d = q.shape[1] if d_of is None else d_of(q, v)
     s = q @ k.T / (np.sqrt(d) if scale else 1)
-    if mask is not None and use_mask and not after:
+    if mask is not None and use_mask and multiply:
+        s = s * mask
+    elif mask is not None and use_mask and not after:
         s = np.where(mask, s, -np.inf)
     p = np.exp(s - s.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
@@ -68,8 +73,12 @@ def attention_grads(dout, q, k, v, mask, scale=True, after=False, use_mask=True,
     ds = p * dp if no_rowsum else p * (dp - (dp * p).sum(axis=1, keepdims=True))
     if scale and back_scale:
         ds = ds / np.sqrt(d)
+    if twice:
+        ds = ds / np.sqrt(d)
     dq = ds.T @ k if swap_q else ds @ k
     dk = ds @ q if swap_k else ds.T @ q
+    if no_rowsum_dk:
+        dk = (p * dp).T @ q / np.sqrt(d)
     dv = p @ dout if swap_v else p.T @ dout
     return dq, dk, dv
 
@@ -86,7 +95,14 @@ ATTENTION_MISTAKES = {
     "dq swapped": (dict(swap_q=True), "dq uses ds.T: the operands are swapped"),
     "dk swapped": (dict(swap_k=True), "dk uses ds, not ds.T: the operands are swapped"),
     "dv swapped": (dict(swap_v=True), "operands swapped"),
-    "no row sum": (dict(no_rowsum=True), "row-sum subtraction"),
+    "no row sum": (dict(no_rowsum=True), "dq is missing the softmax's row-sum subtraction"),
+    "no row sum in dk only": (dict(no_rowsum_dk=True),
+                              "dq, dv right; dk is missing the softmax's row-sum subtraction"),
+    "mask multiplies the scores": (dict(multiply=True), "a score of 0 is not hidden"),
+    "d from v": (dict(d_of=lambda q, v: v.shape[1]), "not use the values' size v.shape[1]"),
+    "d from T": (dict(d_of=lambda q, v: q.shape[0]), "not the number of positions"),
+    "divided by d": (dict(d_of=lambda q, v: q.shape[1] ** 2), "the scores are divided by d"),
+    "ds scaled twice": (dict(twice=True), "dv right; dq is sqrt(d) times too small"),
 }
 
 
@@ -172,6 +188,7 @@ LN_MISTAKES = {
     "no mean term": (_ln(mean_term=False), "missing the mean's term"),
     "no gamma": (_ln(use_gamma=False), "dx misses gamma"),
     "unbiased": (_ln(ddof=1), "unbiased variance"),
+    "no eps": (lambda d, x, g, e: layer_norm_grads(d, x, g, 0.0), "xhat leaves eps out"),
     "dgamma with x": (_ln(dgamma_x=True), "dgamma uses x where it needs xhat"),
     "dbeta not summed": (lambda d, x, g, e: (*layer_norm_grads(d, x, g, e)[:2], d),
                          "dbeta is missing the sum over the batch"),
@@ -217,3 +234,12 @@ KIND_SOLUTIONS = {
     "check_layer_norm_backward": layer_norm_grads,
 }
 KIND_RETURNS_NOTHING: set = set()
+
+
+def test_layer_norm_check_gives_one_hint_for_a_slip_that_spoils_dx_and_dgamma():
+    """ddof=1 or a missing eps spoils xhat, so dx and dgamma: one message, both named."""
+    from bpkit.exercises.lesson10 import _DDOF, _NO_EPS
+    for slip, message in ((_ln(ddof=1), _DDOF),
+                          (lambda d, x, g, e: layer_norm_grads(d, x, g, 0.0), _NO_EPS)):
+        fb = check_layer_norm_backward(slip)
+        assert not fb.ok and fb.message == "dbeta right; " + message, fb.message

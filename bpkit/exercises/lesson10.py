@@ -124,6 +124,13 @@ _SOFTMAX_MISTAKES = [
      "score s of row t", lambda dp, p: (p * (dp - _rows(dp, p))).T),
     ("ds has the wrong sign: ds = p * (dp - row sum), not the reverse",
      lambda dp, p: -p * (dp - _rows(dp, p))),
+    ("the subtracted term is the plain mean of dp's row; the softmax's Jacobian "
+     "subtracts the mean weighted by p, (dp * p).sum(axis=1, keepdims=True) (the "
+     "weights sum to 1, so this is a weighted mean)",
+     lambda dp, p: p * (dp - dp.mean(axis=1, keepdims=True))),
+    ("the subtracted row sum leaves out the weights: it is (dp * p).sum(axis=1, "
+     "keepdims=True), dp's mean weighted by p, not dp.sum(axis=1, keepdims=True)",
+     lambda dp, p: p * (dp - dp.sum(axis=1, keepdims=True))),
 ]
 
 
@@ -177,10 +184,15 @@ def _attention_want(k: int):
     return attention_backward(dout, cache)
 
 
-def _weights(q, k, mask, scale=True, after=False, use_mask=True):
-    """The softmax weights, right (defaults) or with a classic slip."""
-    s = q @ k.T / (np.sqrt(q.shape[1]) if scale else 1.0)
-    if mask is not None and use_mask and not after:
+def _weights(q, k, mask, scale=True, after=False, use_mask=True, d=None,
+             multiply=False):
+    """The softmax weights, right (defaults) or with a classic slip: `d` the size
+    under the square root (q.shape[1] when None), `multiply` the mask times s."""
+    root = np.sqrt(q.shape[1] if d is None else d)
+    s = q @ k.T / (root if scale else 1.0)
+    if mask is not None and use_mask and multiply:
+        s = s * mask  # a score of 0 is still seen
+    elif mask is not None and use_mask and not after:
         s = np.where(mask, s, -np.inf)
     p = softmax(s)
     if mask is not None and use_mask and after:
@@ -189,12 +201,14 @@ def _weights(q, k, mask, scale=True, after=False, use_mask=True):
 
 
 def _attention_grads(dout, q, k, v, mask, scale=True, after=False, use_mask=True,
-                     back_scale=True):
-    p = _weights(q, k, mask, scale, after, use_mask)
+                     back_scale=1, d=None, multiply=False):
+    """The gradients, right (defaults) or with slips; `back_scale` counts the
+    divisions of ds by sqrt(d) (1 is right)."""
+    p = _weights(q, k, mask, scale, after, use_mask, d, multiply)
     dp = dout @ v.T
     ds = p * (dp - (dp * p).sum(axis=1, keepdims=True))
-    if scale and back_scale:
-        ds = ds / np.sqrt(q.shape[1])
+    if scale:
+        ds = ds / np.sqrt(q.shape[1] if d is None else d) ** back_scale
     return ds @ k, ds.T @ q, p.T @ dout
 
 
@@ -209,6 +223,15 @@ _AFTER = ("the mask is applied after the softmax (p * mask): the hidden keys' we
           "to -inf before the softmax, np.where(mask, s, -np.inf)")
 _IGNORED = ("the mask is ignored: the hidden keys still get weight and gradient; set "
             "their scores to -inf before the softmax, np.where(mask, s, -np.inf)")
+_MULTIPLY = ("the mask multiplies the scores (s * mask): a score of 0 is not hidden, "
+             "exp(0) still gives it weight; set the masked scores to -inf (or a large "
+             "negative number) before the softmax, np.where(mask, s, -np.inf)")
+_D_FROM_V = ("d is the size of the queries and keys, q.shape[1]; the scale 1/sqrt(d) "
+             "does not use the values' size v.shape[1]")
+_D_FROM_T = ("d is the size of the queries and keys, q.shape[1], not the number of "
+             "positions (q.shape[0] or len(q))")
+_BY_D = ("the scores are divided by d; the scale is 1/sqrt(d): q @ k.T / "
+         "np.sqrt(q.shape[1]), and ds carries the same 1/sqrt(d)")
 _NO_SCALE = ("the 1/sqrt(d) is missing: the scores are q @ k.T / sqrt(d), so the "
              "softmax sees scaled scores and ds carries the factor 1/sqrt(d) into dq "
              "and dk")
@@ -218,12 +241,30 @@ def _no_back_scale(name: str) -> str:
     return (f"{name} is sqrt(d) times too large: the forward divided the scores by "
             "sqrt(d), so the backward divides ds by sqrt(d) too")
 
+
+def _twice_back_scale(name: str) -> str:
+    return (f"{name} is sqrt(d) times too small: ds is divided by sqrt(d) once, for "
+            "the one 1/sqrt(d) of the forward pass; it was divided twice")
+
+
+def _shared_slips(i: int) -> list:
+    """Forward-pass slips that spoil output i (0 dq, 1 dk, 2 dv) the same way."""
+    return [
+        (_AFTER, lambda *a: _attention_grads(*a, after=True)[i]),
+        (_MULTIPLY, lambda *a: _attention_grads(*a, multiply=True)[i]),
+        (_IGNORED, lambda *a: _attention_grads(*a, use_mask=False)[i]),
+        (_NO_SCALE, lambda *a: _attention_grads(*a, scale=False)[i]),
+        (_D_FROM_V, lambda *a: _attention_grads(*a, d=a[3].shape[1])[i]),
+        (_D_FROM_T, lambda *a: _attention_grads(*a, d=a[1].shape[0])[i]),
+        (_BY_D, lambda *a: _attention_grads(*a, d=a[1].shape[1] ** 2)[i]),
+    ]
+
+
 _ATTENTION_RULES = {
     "dq": [
-        (_AFTER, lambda *a: _attention_grads(*a, after=True)[0]),
-        (_IGNORED, lambda *a: _attention_grads(*a, use_mask=False)[0]),
-        (_NO_SCALE, lambda *a: _attention_grads(*a, scale=False)[0]),
-        (_no_back_scale("dq"), lambda *a: _attention_grads(*a, back_scale=False)[0]),
+        *_shared_slips(0),
+        (_no_back_scale("dq"), lambda *a: _attention_grads(*a, back_scale=0)[0]),
+        (_twice_back_scale("dq"), lambda *a: _attention_grads(*a, back_scale=2)[0]),
         ("dq uses ds.T: the operands are swapped; query t's scores are row t of s, "
          "so dq = ds @ k", lambda *a: _ds(*a)[0].T @ a[2]),
         ("dq is missing the softmax's row-sum subtraction: ds = p * (dp - (dp * "
@@ -231,17 +272,17 @@ _ATTENTION_RULES = {
          lambda d, q, k, v, m: (_weights(q, k, m) * (d @ v.T)) @ k / np.sqrt(q.shape[1])),
     ],
     "dk": [
-        (_AFTER, lambda *a: _attention_grads(*a, after=True)[1]),
-        (_IGNORED, lambda *a: _attention_grads(*a, use_mask=False)[1]),
-        (_NO_SCALE, lambda *a: _attention_grads(*a, scale=False)[1]),
-        (_no_back_scale("dk"), lambda *a: _attention_grads(*a, back_scale=False)[1]),
+        *_shared_slips(1),
+        (_no_back_scale("dk"), lambda *a: _attention_grads(*a, back_scale=0)[1]),
+        (_twice_back_scale("dk"), lambda *a: _attention_grads(*a, back_scale=2)[1]),
         ("dk uses ds, not ds.T: the operands are swapped; key s is column s of the "
          "scores, so dk = ds.T @ q", lambda *a: _ds(*a)[0] @ a[1]),
+        ("dk is missing the softmax's row-sum subtraction: ds = p * (dp - (dp * "
+         "p).sum(axis=1, keepdims=True)), then dk = ds.T @ q",
+         lambda d, q, k, v, m: (_weights(q, k, m) * (d @ v.T)).T @ q / np.sqrt(q.shape[1])),
     ],
     "dv": [
-        (_AFTER, lambda *a: _attention_grads(*a, after=True)[2]),
-        (_IGNORED, lambda *a: _attention_grads(*a, use_mask=False)[2]),
-        (_NO_SCALE, lambda *a: _attention_grads(*a, scale=False)[2]),
+        *_shared_slips(2),
         ("dv = p @ dout has its operands swapped: value s is used by every query t "
          "with weight p[t, s] (column s of p), so dv = p.T @ dout",
          lambda *a: _ds(*a)[1] @ a[0]),
@@ -321,8 +362,15 @@ def _ln_dx(dout, x, gamma, eps, axis=1, ddof=0, use_gamma=True, mean_term=True,
     return dx / std
 
 
-def _xhat(x, eps):
-    return (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+def _xhat(x, eps, ddof=0):
+    std = np.sqrt(x.var(axis=1, keepdims=True, ddof=ddof) + eps)
+    return (x - x.mean(axis=1, keepdims=True)) / std
+
+
+_DDOF = ("xhat uses the unbiased variance (ddof=1); layer norm divides by D, "
+         "x.var(axis=1, keepdims=True)")
+_NO_EPS = ("xhat leaves eps out: the standard deviation is np.sqrt(x.var(axis=1, "
+           "keepdims=True) + eps), in the forward pass and so in the backward")
 
 
 _LN_RULES = {
@@ -339,8 +387,8 @@ _LN_RULES = {
          lambda d, x, g, e: _ln_dx(d, x, g, e, mean_term=False)),
         ("dx misses gamma: y = gamma * xhat + beta, so g = dout * gamma before the "
          "normalisation's backward", lambda d, x, g, e: _ln_dx(d, x, g, e, use_gamma=False)),
-        ("dx uses the unbiased variance (ddof=1); layer norm divides by D, "
-         "x.var(axis=1)", lambda d, x, g, e: _ln_dx(d, x, g, e, ddof=1)),
+        (_DDOF, lambda d, x, g, e: _ln_dx(d, x, g, e, ddof=1)),
+        (_NO_EPS, lambda d, x, g, e: _ln_dx(d, x, g, 0.0)),
         ("dx has the wrong sign", lambda d, x, g, e: -_ln_dx(d, x, g, e)),
     ],
     "dgamma": [
@@ -348,6 +396,8 @@ _LN_RULES = {
          "dgamma = (dout * xhat).sum(axis=0)", lambda d, x, g, e: (d * x).sum(axis=0)),
         ("dgamma normalises with batch statistics (axis 0); xhat is per row, over "
          "axis=1", lambda d, x, g, e: (d * (x - x.mean(0)) / np.sqrt(x.var(0) + e)).sum(0)),
+        (_DDOF, lambda d, x, g, e: (d * _xhat(x, e, ddof=1)).sum(axis=0)),
+        (_NO_EPS, lambda d, x, g, e: (d * _xhat(x, 0.0)).sum(axis=0)),
         *batch_sum_mistakes("dgamma", "gamma", "scales", "(dout * xhat).sum(axis=0)",
                             "D", lambda d, x, g, e: d * _xhat(x, e)),
     ],
