@@ -60,6 +60,70 @@ def test_dropout_check_names_each_mistake(kwargs, words):
     assert not fb.ok and words in fb.message, fb.message
 
 
+def _other_draw(how):
+    """A valid inverted dropout whose mask is drawn another way than the check replays."""
+
+    def fn(x, dout, p, rng, training):
+        if not training:
+            return x, dout
+        kept = {"lt": lambda: rng.random(x.shape) < 1 - p,
+                "binomial": lambda: rng.binomial(1, 1 - p, x.shape) == 1,
+                "global": lambda: np.random.random(x.shape) >= p}[how]()
+        mask = kept / (1 - p)
+        return x * mask, dout * mask
+
+    return fn
+
+
+@pytest.mark.parametrize("how", ["lt", "binomial", "global"])
+def test_dropout_check_says_a_valid_mask_drawn_another_way_is_valid(how):
+    np.random.seed(0)
+    fb = check_dropout(_other_draw(how))
+    assert not fb.ok and "a valid inverted dropout" in fb.message, fb.message
+    assert "out is wrong" not in fb.message and "rng.random(x.shape) >= p" in fb.message
+
+
+def test_dropout_check_accepts_a_float32_answer():
+    def f32(x, dout, p, rng, training):
+        out, dx = dropout_solution(x, dout, p, rng, training)
+        return out.astype(np.float32), dx.astype(np.float32)
+
+    assert check_dropout(f32).ok
+
+
+def test_dropout_check_names_a_non_finite_array_once():
+    def nan_out(x, dout, p, rng, training):
+        out, dx = dropout_solution(x, dout, p, rng, training)
+        return out * np.nan, dx
+
+    fb = check_dropout(nan_out)
+    assert not fb.ok and fb.message.startswith("out holds nan"), fb.message
+    fb = check_dropout(lambda x, dout, *a: (x * np.nan, dout * np.inf))
+    assert "out, dx hold nan" in fb.message and "dx, dx" not in fb.message, fb.message
+
+
+@pytest.mark.parametrize("keep", ["lt", "ge"])
+def test_dropout_check_names_p_read_as_the_keep_probability(keep):
+    def fn(x, dout, p, rng, training):
+        if not training:
+            return x, dout
+        r = rng.random(x.shape)
+        mask = ((r < p) if keep == "lt" else (r >= 1 - p)) / p
+        return x * mask, dout * mask
+
+    fb = check_dropout(fn)
+    assert not fb.ok and "p is the probability of dropping" in fb.message, fb.message
+
+
+def test_dropout_check_names_out_and_dx_swapped():
+    def fn(x, dout, p, rng, training):
+        out, dx = dropout_solution(x, dout, p, rng, training)
+        return dx, out
+
+    fb = check_dropout(fn)
+    assert not fb.ok and "swapped" in fb.message, fb.message
+
+
 def test_dropout_check_catches_hard_coded_and_two_mistakes_at_once():
     x, dout = np.ones((3, 5)), np.ones((3, 5))
     const = dropout_solution(np.random.default_rng(100).standard_normal((3, 5)), dout,
@@ -99,6 +163,8 @@ def l2_solution(Ws, lam):
                       l2_solution(Ws, lam)[1]), "squares the whole sum"),
     (lambda Ws, lam: (0.5 * lam * float(np.sum(Ws[0] ** 2)), l2_solution(Ws, lam)[1]),
      "only the first weight matrix"),
+    (lambda Ws, lam: (2 * l2_solution(Ws, lam)[0], [2 * lam * W for W in Ws]),
+     "the lesson's convention is (lam/2)"),
     (lambda Ws, lam: (l2_solution(Ws, lam)[0], [lam * W.T for W in Ws]),
      "has shape"),
     (lambda Ws, lam: (l2_solution(Ws, lam)[0], lam * Ws[0]), "list of"),

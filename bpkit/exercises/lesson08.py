@@ -16,7 +16,8 @@ __all__ = ["check_dropout", "check_l2_term", "check_loss_scale_update"]
 
 
 def _close(a, b) -> bool:
-    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-9, atol=1e-12)
+    """Equal to float32 rounding: an answer cast to float32 is still right."""
+    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-6, atol=1e-12)
 
 
 def _pair_close(a, b) -> bool:
@@ -72,6 +73,15 @@ def _drop_variants(shape, p, seed, training):
         ("units are kept with probability p instead of dropped with it: keep where "
          "rng.random(x.shape) >= p",
          (x * (r1 < p) / (1 - p), dout * (r1 < p) / (1 - p)) if training else right),
+        ("p is the probability of dropping a unit, not of keeping it: keep = "
+         "rng.random(x.shape) >= p (kept with probability 1 - p), scaled by 1/(1-p)",
+         (x * (r1 < p) / p, dout * (r1 < p) / p) if training else right),
+        ("p is the probability of dropping a unit, not of keeping it: keep = "
+         "rng.random(x.shape) >= p (kept with probability 1 - p), scaled by 1/(1-p)",
+         (x * (r1 >= 1 - p) / p, dout * (r1 >= 1 - p) / p) if training else right),
+        ("out and dx are swapped: return (out, dx), the forward's output x * mask first, "
+         "then dL/dx = dout * mask",
+         (dout * mask, x * mask) if training else (dout, x)),
         ("in eval mode (training=False) dropout must do nothing: return x and dout "
          "unchanged. Applying a mask at test time makes predictions random; the "
          "1/(1-p) in training already keeps the scale",
@@ -134,7 +144,8 @@ def check_dropout(dropout: Callable) -> Feedback:
             if g.shape != w.shape:
                 return hint(f"{name} has shape {g.shape}, expected {w.shape}, the shape "
                             "of x: dropout works entry by entry")
-    odd = non_finite([o for pair in outs for o in pair], ["out", "dx"] * len(outs))
+    odd = non_finite([np.concatenate([pair[j].ravel() for pair in outs]) for j in (0, 1)],
+                     ["out", "dx"])
     if odd:
         return hint(odd)
     if all(_pair_close(o, w) for o, w in zip(outs, wants)):
@@ -150,6 +161,12 @@ def check_dropout(dropout: Callable) -> Feedback:
     if all(_pair_close(o, w) for o, w in train):
         return hint("training mode is right, eval mode (training=False) is not: return "
                     "x and dout unchanged")
+    if eval_ok and all(_a_dropout_of(o, _drop_inputs(*c))
+                       for o, c in zip(outs, _DROP_CASES) if c[3]):
+        return hint("a valid inverted dropout (out = x * mask, dx = dout * mask, mask 0 "
+                    "or 1/(1-p)), but not the draw the check replays from your rng: draw "
+                    "keep = rng.random(x.shape) >= p, one call on the rng passed in, so "
+                    "the check can see the same mask")
     if all(_close(o[0], w[0]) for o, w in train):
         return hint("in training, out is right but dx is not: dx = dout * mask, with the "
                     f"mask of the forward pass (the same 0s and 1/(1-p)s){also}")
@@ -175,6 +192,10 @@ _L2_MISTAKES = [
     ("the penalty is (lam/2) * sum(W**2): you left out the 1/2 (with it, the gradient "
      "is exactly lam * W)",
      lambda Ws, lam: (2 * _l2_right(Ws, lam)[0], _l2_right(Ws, lam)[1])),
+    ("lam * sum(W**2) with gradient 2 * lam * W is consistent, but the lesson's "
+     "convention is (lam/2) * sum(W**2), whose gradient is exactly lam * W (what SGD's "
+     "weight_decay=lam adds): halve both",
+     lambda Ws, lam: (2 * _l2_right(Ws, lam)[0], [2 * lam * W for W in Ws])),
     ("the gradient has the wrong sign: the penalty grows with |W|, so its gradient "
      "lam * W points away from 0 (the update then subtracts it)",
      lambda Ws, lam: (_l2_right(Ws, lam)[0], [-lam * W for W in Ws])),
@@ -210,7 +231,7 @@ def _read_l2(got, n: int, who: str):
 
 
 def _l2_same(a, b) -> bool:
-    return (np.isclose(a[0], b[0], rtol=1e-9, atol=1e-12) and len(a[1]) == len(b[1])
+    return (np.isclose(a[0], b[0], rtol=1e-6, atol=1e-12) and len(a[1]) == len(b[1])
             and all(_close(x, y) for x, y in zip(a[1], b[1])))
 
 
