@@ -12,7 +12,7 @@ from bpkit.viz.cost import explorer_figure
 
 
 def _app():
-    return CostExplorerApp(CostExplorerModel(rate=2e10))
+    return CostExplorerApp(CostExplorerModel(costs=[5e-11, 0, 0, 0]))
 
 
 def test_sliders_drive_the_model_and_the_plotted_data():
@@ -60,7 +60,7 @@ def test_every_slider_at_both_ends_leaves_no_error():
 
 
 def test_static_figure_draws_the_explorer_at_one_setting():
-    fig = explorer_figure(CostExplorerModel(rate=2e10))
+    fig = explorer_figure(CostExplorerModel(costs=[5e-11, 0, 0, 0]))
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     img = np.asarray(PIL.Image.open(buf))

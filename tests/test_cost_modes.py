@@ -226,3 +226,27 @@ def test_jvp_agrees_with_torch_forward_ad(rng):
 
     _, tJv = torch.func.jvp(f, (torch.tensor(x),), (torch.tensor(v),))
     np.testing.assert_allclose(Jv, tJv.numpy(), rtol=1e-10)
+
+
+# ------------------------------------------------------------------ the reader's findings
+def test_jacobian_reverse_and_vjp_work_after_an_earlier_forward(rng):
+    net = _net(rng, [3, 5, 2])
+    x = rng.standard_normal(3)
+    J = jacobian_reverse(net, x)
+    net.forward(rng.standard_normal((4, 3)))  # a forward the learner ran beforehand
+    assert np.array_equal(jacobian_reverse(net, x), J)
+    net.forward(rng.standard_normal((4, 3)))
+    y, dx, _ = vjp(net, x[None, :], np.ones((1, 2)))
+    assert np.allclose(dx[0], J.sum(axis=0), rtol=1e-12)
+
+
+def test_errors_name_the_function_and_argument_they_are_about(rng):
+    from bpkit.practice.dropout import Dropout
+
+    net = Sequential(Linear(3, 4, rng), Dropout(0.5, rng))
+    with pytest.raises(TypeError, match="vjp: layer 1 is a Dropout; vjp here knows"):
+        vjp(net, np.zeros((1, 3)), np.zeros((1, 4)))
+    with pytest.raises(ValueError, match=r"^x must be a finite real number, got '1.2'"):
+        derivative(lambda d: d * d, "1.2")
+    with pytest.raises(TypeError, match="jvp: x must be a real array, got dtype complex128"):
+        jvp(_net(rng, [3, 2]), np.zeros((1, 3)) + 1j)

@@ -12,6 +12,15 @@ the price is one more forward pass.
 With L equal layers and segments of k, the peak holds about L/k checkpoints
 plus one segment's k caches; L/k + k is smallest at k = sqrt(L).
 
+"The same numbers" holds only for layers that compute the same thing every
+time they run: a Dropout in training draws a new mask when its segment is
+redone, and a BatchNorm in training updates its running statistics twice.
+`Checkpointed` refuses such layers (put them in eval mode, or leave them out).
+
+This version also redoes the last segment, whose caches a real implementation
+would keep from the forward pass: there the extra cost is (depth - k)/depth of
+a forward pass instead of a whole one.
+
 `checkpoint_peak(sizes, positions)` is that count for any layer sizes: the
 memory model the exercises and the explorer use, checked against the bytes a
 real `Checkpointed` keeps.
@@ -50,30 +59,75 @@ def _check_positions(positions: Sequence[int], depth: int) -> list[int]:
     return out
 
 
-def checkpoint_peak(sizes: Sequence[float], positions: Sequence[int]) -> float:
+def _layer_size(i: int, s: object) -> tuple[float, float, bool]:
+    """(input bytes, cache bytes, whether the cache is the input) of sizes[i]."""
+    if isinstance(s, (tuple, list)):
+        if len(s) != 2:
+            raise ValueError(f"sizes[{i}] must be a number or a pair (input bytes, "
+                             f"cache bytes), got {s!r}")
+        pair = [_size_number(f"sizes[{i}]", v) for v in s]
+        return pair[0], pair[1], False
+    v = _size_number(f"sizes[{i}]", s)
+    return v, v, True
+
+
+def _size_number(name: str, v: object) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number of bytes, got {type(v).__name__}")
+    if not (np.isfinite(v) and v >= 0):
+        raise ValueError(f"{name} must be a non-negative finite number, got {v!r}")
+    return float(v)
+
+
+def checkpoint_peak(sizes: Sequence, positions: Sequence[int]) -> float:
     """Peak memory of checkpointed backprop, in the units of `sizes`.
 
-    `sizes[l]` is what layer l keeps when its forward runs (its cache). With the
-    inputs of the layers at `positions` kept, the backward pass of segment i
-    holds the checkpoints of segments 0..i-1 (later ones are already freed) and
-    the whole of segment i's caches, whose first is its own checkpoint:
+    `sizes[l]` describes layer l: a number if what it keeps for backward is its
+    own input (a Linear, or the exercise's unit layers), or a pair (input,
+    cache) if it keeps something else (a ReLU keeps a 1-byte mask of its 8-byte
+    float64 input). A checkpoint at l keeps layer l's *input*. The backward
+    pass of segment i holds the checkpoints of segments 0..i (later ones are
+    already freed) and the caches of segment i's layers, each buffer once:
 
-        peak = max over i of  sum(sizes[p] for the checkpoints before i)
-                              + sum(sizes[l] for l in segment i)
+        peak = max over i of  sum(input[p] for the checkpoints up to i)
+                              + sum(cache[l] for l in segment i)
+                              - cache[start] if layer start keeps its input
 
-    Every layer a checkpoint: sum(sizes), as much as plain backprop keeps.
+    So a checkpoint belongs where a layer's input is small next to what its
+    segment keeps: at every layer of a Linear -> ReLU network (the ReLUs'
+    float64 inputs kept) it is more than plain backprop's sum of the caches.
     """
-    sizes = [float(s) for s in sizes]
-    if not sizes or any(not np.isfinite(s) or s < 0 for s in sizes):
-        raise ValueError(f"sizes must be non-negative finite numbers, one per layer, "
-                         f"got {sizes}")
-    positions = _check_positions(positions, len(sizes))
-    bounds = positions + [len(sizes)]
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise TypeError(f"sizes must be a list with one size per layer, got "
+                        f"{type(sizes).__name__}")
+    if not len(sizes):
+        raise ValueError("sizes is empty: give one size per layer")
+    layers = [_layer_size(i, s) for i, s in enumerate(sizes)]
+    positions = _check_positions(positions, len(layers))
+    bounds = positions + [len(layers)]
     before, peak = 0.0, 0.0
     for start, stop in zip(bounds[:-1], bounds[1:]):
-        peak = max(peak, before + sum(sizes[start:stop]))
-        before += sizes[start]
+        inp, _, shared = layers[start]
+        caches = sum(c for _, c, _ in layers[start:stop])
+        peak = max(peak, before + caches + (0.0 if shared else inp))
+        before += inp
     return peak
+
+
+def _refuse_run_dependent(layer: Layer, path: str) -> None:
+    """A layer that gives other numbers (or changes state) when run again is refused."""
+    for child in getattr(layer, "layers", None) or layer.children():
+        _refuse_run_dependent(child, f"{path} > {type(child).__name__}")
+    if not layer.training:
+        return
+    if getattr(layer, "p", 0) and hasattr(layer, "rng"):
+        why = "draws a new random mask when its segment is redone"
+    elif hasattr(layer, "running_mean"):
+        why = "updates its running statistics again when its segment is redone"
+    else:
+        return
+    raise ValueError(f"Checkpointed: {path} {why}, so the gradients would not be "
+                     "plain backprop's; call .eval() on it or leave it out")
 
 
 class Checkpointed(Layer):
@@ -96,6 +150,8 @@ class Checkpointed(Layer):
             raise ValueError("net has no layers: nothing to checkpoint")
         if (every is None) == (positions is None):
             raise ValueError("give exactly one of every=k or positions=[0, ...]")
+        for i, layer in enumerate(net.layers):
+            _refuse_run_dependent(layer, f"layer {i} ({type(layer).__name__})")
         depth = len(net.layers)
         if every is not None:
             positions = checkpoint_positions(depth, every)
@@ -115,6 +171,8 @@ class Checkpointed(Layer):
         Inputs: x (N, D). Returns: the net's output.
         """
         layers, kept = self.net.layers, []
+        for i, layer in enumerate(layers):  # a layer put in train mode since __init__
+            _refuse_run_dependent(layer, f"layer {i} ({type(layer).__name__})")
         self.net._restore(None)  # a plain forward's caches, if any, are not ours
         for start, stop in self._segments():
             kept.append(x)

@@ -143,13 +143,14 @@ class Dual:
         return f"Dual({self.val:.6g}, eps={self.eps:.6g})"
 
 
-def _inputs(xs: Sequence[float]) -> list[float]:
+def _inputs(xs: Sequence[float], name: str = "xs") -> list[float]:
     if isinstance(xs, (str, bytes)) or not hasattr(xs, "__len__"):
-        raise TypeError(f"xs must be a sequence of numbers, got {type(xs).__name__}")
+        raise TypeError(f"{name} must be a sequence of numbers, got {type(xs).__name__}")
     out = []
     for i, v in enumerate(xs):
         if not isinstance(v, Real) or isinstance(v, bool) or not math.isfinite(v):
-            raise ValueError(f"xs[{i}] must be a finite real number, got {v!r}")
+            where = f"{name}[{i}]" if name == "xs" else name
+            raise ValueError(f"{where} must be a finite real number, got {v!r}")
         out.append(float(v))
     if not out:
         raise ValueError("xs is empty: the function needs at least one input")
@@ -166,7 +167,7 @@ def _value_of(out: object, who: str) -> Dual:
 
 def derivative(f: Callable[[Dual], Dual], x: float) -> tuple[float, float]:
     """(f(x), f'(x)) from one forward pass with a Dual seeded at x with slope 1."""
-    (x,) = _inputs([x])
+    (x,) = _inputs([x], "x")
     out = _value_of(f(Dual(x, 1.0)), "f")
     return out.val, out.eps
 

@@ -8,12 +8,17 @@ the parameters once the batch N is above about W·8/9.
 
 Checkpointing every s blocks keeps the block inputs at 0, s, 2s, ... and
 recomputes one segment at a time: `checkpoint_peak` of the per-layer sizes.
-Time is counted in multiply-adds: a block's forward is 2NW² flops, its
-backward 4NW² (dW and dx), and checkpointing reruns every forward once more,
-so a step costs 6 or 8 NW² flops per block. `seconds` divides by a rate
-measured once on this machine. The tests hold both against measurements: the
-bytes exactly (`kept_bytes`, `Checkpointed.peak_bytes`), the time within a
-factor of three.
+
+Time: a block's forward is one (N, W) @ (W, W) product, 2NW² flops; its
+backward two (dW and dx), 4NW²; checkpointing reruns every forward once more,
+so a step costs 6 or 8 NW² flops per block (+33% by the flop count). Flops
+alone miss what dominates small settings: each layer call has a fixed cost
+(microseconds of Python and numpy dispatch), each element of an activation a
+memory cost, and at a small batch each product is bound by reading W's W²
+numbers. `measure_costs` fits those four costs to four short timed steps on
+this machine; `seconds` adds them up. The tests hold the bytes exactly against
+`kept_bytes` and `Checkpointed.peak_bytes`, and the time within a factor of
+two and a half of measured steps at the corners of the explorer's range.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from .._validate import integer
 from ..layers import Linear, ReLU, Sequential
 from .checkpoint import checkpoint_peak
 
-__all__ = ["CostExplorerModel", "block_mlp", "kept_bytes_model", "flops_per_step"]
+__all__ = [
+    "CostExplorerModel", "block_mlp", "kept_bytes_model", "flops_per_step", "measure_costs",
+]
 
 LIMITS = {"depth": (2, 64), "width": (16, 512), "batch": (1, 512)}
 
@@ -41,8 +48,9 @@ def block_mlp(depth: int, width: int, rng: np.random.Generator) -> Sequential:
 
 
 def _layer_sizes(depth: int, width: int, batch: int) -> list[int]:
-    """Bytes each layer caches: a Linear its float64 input, a ReLU its bool mask."""
-    return [8 * batch * width, batch * width] * depth
+    """Per layer, for `checkpoint_peak`: a Linear keeps its float64 input (8NW);
+    a ReLU's input is float64 (8NW) but it keeps a bool mask (NW)."""
+    return [8 * batch * width, (8 * batch * width, batch * width)] * depth
 
 
 def kept_bytes_model(depth: int, width: int, batch: int, segment: int | None) -> int:
@@ -52,6 +60,8 @@ def kept_bytes_model(depth: int, width: int, batch: int, segment: int | None) ->
     it wait: 8NW·i + 9NW·len_i bytes. This is `checkpoint_peak` of the layers'
     sizes, in closed form (a test holds them equal).
     """
+    depth = integer("depth", depth, 1)
+    width, batch = integer("width", width, 1), integer("batch", batch, 1)
     nw = batch * width
     if segment is None:
         return 9 * depth * nw
@@ -62,34 +72,73 @@ def kept_bytes_model(depth: int, width: int, batch: int, segment: int | None) ->
 
 
 def flops_per_step(depth: int, width: int, batch: int, checkpointed: bool) -> int:
-    """Multiply-add flops of one forward + backward (+ the recompute)."""
+    """Flops (2 per multiply-add) of one forward + backward (+ the recompute)."""
     per_block = 2 * batch * width * width
     return depth * per_block * (4 if checkpointed else 3)
 
 
-def _measure_rate(width: int = 256, batch: int = 128, repeats: int = 9) -> float:
-    """Flops per second of this machine on a (batch, width) @ (width, width) product
-    (in CPU time of this thread, so a busy machine reads about the same)."""
+def _features(depth: int, width: int, batch: int, checkpointed: bool) -> np.ndarray:
+    """What a step does, per cost: flops, weight numbers read, layer calls, activation
+    numbers touched (each layer call reads and writes an N x W array)."""
+    products = depth * (4 if checkpointed else 3)  # matrix products
+    calls = depth * 2 * (3 if checkpointed else 2)  # layer forwards and backwards
+    return np.array([products * 2.0 * batch * width * width, products * width * width,
+                     calls, calls * batch * width], dtype=float)
+
+
+def _step_seconds(depth: int, width: int, batch: int, repeats: int) -> float:
+    """The fastest of `repeats` forward + backward steps of a block MLP, wall time."""
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((batch, width)), rng.standard_normal((width, width))
-    a @ b  # the first product pays for warming up
+    net = block_mlp(depth, width, rng)
+    x, dy = rng.standard_normal((batch, width)), rng.standard_normal((batch, width))
+    net.forward(x), net.backward(dy)  # the first step pays for warming up
     best = math.inf
     for _ in range(repeats):
-        t0 = time.thread_time()
-        a @ b
-        best = min(best, time.thread_time() - t0)
-    return 2 * batch * width * width / best
+        t0 = time.perf_counter()
+        net.forward(x)
+        net.backward(dy)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+# Each calibration step is dominated by one cost: fixed per call, the flops,
+# W² per product at batch 1, the activations at a wide batch.
+_CALIBRATION = [(8, 16, 1), (2, 256, 128), (2, 512, 1), (8, 16, 512)]
+_ORDER = [2, 0, 1, 3]  # the cost each calibration step measures
+
+
+def measure_costs(repeats: int = 7) -> np.ndarray:
+    """Seconds per flop, per weight number, per layer call, per activation number.
+
+    Four short steps, each dominated by one cost, solved one after the other
+    (what the earlier costs explain is taken off the later steps). Wall time,
+    best of `repeats`: a busy moment only makes a repeat slower.
+    """
+    costs = np.zeros(4)
+    for (d, w, n), k in zip(_CALIBRATION, _ORDER):
+        f = _features(d, w, n, False)
+        t = _step_seconds(d, w, n, repeats)
+        costs[k] = max(t - f @ costs, 0.05 * t) / f[k]
+    return costs
 
 
 class CostExplorerModel:
     """depth, width, batch and a checkpoint segment -> peak memory and time per step."""
 
     def __init__(self, depth: int = 16, width: int = 256, batch: int = 64,
-                 segment: int | None = 4, rate: float | None = None) -> None:
-        self.rate = _measure_rate() if rate is None else float(rate)
-        if not (self.rate > 0 and math.isfinite(self.rate)):
-            raise ValueError(f"rate must be a positive number of flops per second, "
-                             f"got {rate!r}")
+                 segment: int | None = 4, costs=None) -> None:
+        """`costs`: `measure_costs()`'s four numbers (measured here if None)."""
+        if costs is None:
+            costs = measure_costs()
+        try:
+            self.costs = np.array(costs, dtype=float).reshape(4)
+        except (TypeError, ValueError):
+            raise ValueError(f"costs must be four non-negative numbers (seconds per "
+                             f"flop, weight, call, activation), got {costs!r}") from None
+        if not (np.all(self.costs >= 0) and np.all(np.isfinite(self.costs))
+                and self.costs.any()):
+            raise ValueError(f"costs must be four non-negative numbers (seconds per "
+                             f"flop, weight, call, activation), got {costs!r}")
         self.depth = self.width = self.batch = 0
         self.segment: int | None = None
         self._curve = None
@@ -144,7 +193,7 @@ class CostExplorerModel:
     def seconds(self, checkpointed: bool | None = None) -> float:
         """Modelled time per step (forward + backward [+ recompute])."""
         ck = self.segment is not None if checkpointed is None else checkpointed
-        return flops_per_step(self.depth, self.width, self.batch, ck) / self.rate
+        return float(_features(self.depth, self.width, self.batch, ck) @ self.costs)
 
     @property
     def message(self) -> str:
@@ -153,11 +202,13 @@ class CostExplorerModel:
         extra = ""
         if self.segment:
             extra = (f" ({self.peak_bytes / self.plain_bytes:.0%} of plain backprop's "
-                     f"{_size(self.plain_bytes)}; +33% time for the recompute)")
+                     f"{_size(self.plain_bytes)}; the recompute adds "
+                     f"{self.seconds(True) / self.seconds(False) - 1:.0%} to the time "
+                     "by the model)")
         return (f"depth {self.depth}, width {self.width}, batch {self.batch}, {seg}: "
                 f"activations kept {_size(self.peak_bytes)}{extra}, parameters "
-                f"{_size(self.parameter_bytes)}; about {1e3 * self.seconds():.3g} ms "
-                f"per step on this machine (best segment: {self.best_segment}, "
+                f"{_size(self.parameter_bytes)}; about {_ms(self.seconds())} "
+                f"per step on this machine by the model (best segment: {self.best_segment}, "
                 f"sqrt(depth) = {math.sqrt(self.depth):.1f})")
 
 
@@ -167,3 +218,15 @@ def _size(n: float) -> str:
         if n >= scale:
             return f"{n / scale:,.{0 if n >= 100 * scale else 1}f} {unit}"
     return f"{n:.0f} B"
+
+
+def _ms(seconds: float) -> str:
+    """A time in ms or s, two or three figures, never in scientific notation."""
+    ms = 1e3 * seconds
+    if ms >= 1000:
+        return f"{ms / 1000:.1f} s"
+    if ms >= 10:
+        return f"{ms:.0f} ms"
+    if ms >= 1:
+        return f"{ms:.1f} ms"
+    return f"{ms:.2f} ms"

@@ -31,6 +31,7 @@ import numpy as np
 from ..layers import (
     LeakyReLU, Linear, Parameter, ReLU, Sequential, Sigmoid, Tanh, sigmoid,
 )
+from .memory import clear_caches
 
 __all__ = ["Passes", "jvp", "vjp", "jacobian_forward", "jacobian_reverse"]
 
@@ -51,13 +52,16 @@ def _check_net(net: Sequential, who: str) -> list:
     for i, layer in enumerate(net.layers):
         if not isinstance(layer, (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Sequential)):
             raise TypeError(
-                f"{who}: layer {i} is a {type(layer).__name__}; forward mode here "
-                "knows Linear, ReLU, LeakyReLU, Tanh, Sigmoid and nested Sequentials")
+                f"{who}: layer {i} is a {type(layer).__name__}; {who} here knows "
+                "Linear, ReLU, LeakyReLU, Tanh, Sigmoid and nested Sequentials")
     return net.layers
 
 
 def _array(name: str, value: object, shape: tuple | None, who: str) -> np.ndarray:
-    a = np.asarray(value, dtype=np.float64)
+    a = np.asarray(value)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: {name} must be a real array, got dtype {a.dtype}")
+    a = a.astype(np.float64, copy=False)
     if shape is not None and a.shape != shape:
         raise ValueError(f"{who}: {name} has shape {a.shape}, expected {shape}")
     return a
@@ -141,6 +145,7 @@ def vjp(net: Sequential, x: np.ndarray, u: np.ndarray, passes: Passes | None = N
     x = _array("x", x, None, "vjp")
     params = net.parameters()
     saved = [p.grad.copy() for p in params]
+    clear_caches(net)  # an earlier forward's caches are not this product's
     for p in params:
         p.zero_grad()
     try:
@@ -158,7 +163,7 @@ def vjp(net: Sequential, x: np.ndarray, u: np.ndarray, passes: Passes | None = N
 
 
 def _one_example(x: np.ndarray, who: str) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
+    x = _array("x", x, None, who)
     if x.ndim != 1:
         raise ValueError(f"{who}: x has shape {x.shape}, expected (D,), one example")
     return x[None, :]  # (1, D)
@@ -184,6 +189,7 @@ def jacobian_reverse(net: Sequential, x: np.ndarray, passes: Passes | None = Non
     x = _one_example(x, "jacobian_reverse")
     params = net.parameters()
     saved = [p.grad.copy() for p in params]
+    clear_caches(net)  # an earlier forward's caches are not this Jacobian's
     try:
         y = net.forward(x)  # (1, M)
         if passes is not None:

@@ -9,13 +9,15 @@ Two measures, one exact and one physical:
   its backward pass now. Exact and deterministic.
 - `traced_peak(fn)` runs `fn` under tracemalloc and returns the peak bytes
   allocated above the start. It counts transient arrays too (matmul outputs,
-  gradients), so it is at least the kept bytes.
+  gradients), so it is at least the kept bytes. It sees what Python and numpy
+  allocate, not the BLAS library's own workspace.
 
 `bpkit.rnn.peak_memory` measured a call while the previous call's caches were
 still alive, and a repeat freed them inside its window and read low (lesson
 07's audit). Here `step_peak` clears the network's caches *before* it starts
 tracing, so nothing from an earlier call is in the window; a test runs it
-twice in a row and gets the same number.
+twice in a row and gets the same number within 2% (the first call of a
+process can differ by a few hundred bytes of Python's own allocations).
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ def clear_caches(net: Layer) -> None:
     while stack:
         layer = stack.pop()
         layer._restore(None)
+        layer._calls = 0  # no forward is waiting for its backward any more
         if hasattr(layer, "_kept"):
             layer._kept = []
         stack.extend(layer.children())
