@@ -41,7 +41,7 @@ def test_explorer_rejects_bad_arguments():
 
 
 def _bars(bars):
-    return np.array([b.get_height() for b in bars])
+    return bars.heights
 
 
 def test_view_query_slider_and_mask_checkbox_drive_the_model_and_the_bars():
@@ -82,5 +82,46 @@ def test_static_figure_shows_the_same_bars_as_the_app():
     ex = AttentionExplorer(query=6)
     painter = draw_explorer(Figure(), ex, grad_max=2.0)
     np.testing.assert_allclose(_bars(painter.w_bars), ex.weights)
-    np.testing.assert_allclose(_bars(painter.k_bars), np.minimum(ex.dk_norms, 2.0))
+    np.testing.assert_allclose(np.abs(_bars(painter.k_bars)), np.minimum(ex.dk_norms, 2.0))
     assert "query t = 6: 7 keys visible" in painter.title.get_text()
+
+
+def test_explorer_key_gradient_is_its_signed_length_along_the_query():
+    ex = AttentionExplorer(query=6)
+    qt = ex.q[6] / np.linalg.norm(ex.q[6])
+    np.testing.assert_allclose(ex.dk, ex.dk_along[:, None] * qt, atol=1e-15)
+    assert ex.dk_along.min() < 0 < ex.dk_along.max()  # both signs occur
+
+
+def test_bars_are_drawn_from_their_heights():
+    painter = draw_explorer(Figure(), AttentionExplorer(query=6), grad_max=2.0)
+    verts = painter.k_bars.collection.get_paths()[2].vertices
+    assert verts[:, 1].min() == pytest.approx(min(0.0, painter.k_bars.heights[2]))
+    assert verts[:, 1].max() == pytest.approx(max(0.0, painter.k_bars.heights[2]))
+
+
+def test_view_says_key_for_one_key_and_thins_the_ticks_of_many():
+    app = AttentionExplorerApp(AttentionExplorer(T=1))
+    try:
+        assert "attends to 1 of 1 key;" in app.status.value
+    finally:
+        app.close()
+    app = AttentionExplorerApp(AttentionExplorer(T=50))
+    try:
+        assert len(app.painter.ax_w.get_xticks()) <= 12
+    finally:
+        app.close()
+
+
+def test_query_marker_stays_below_the_legend_at_every_query():
+    app = AttentionExplorerApp()
+    try:
+        renderer = app.fig.canvas.get_renderer()
+        legend = app.painter.legends[0].get_window_extent(renderer)
+        for q in range(10):
+            app.query_slider.value = q
+            mark = app.painter.q_mark.get_window_extent(renderer)
+            # a clear gap (9 points), not a touch: the marker at 1.15 left 4 pixels
+            assert legend.y0 - mark.y1 > 9 * app.fig.dpi / 72, q
+    finally:
+        app.close()

@@ -31,7 +31,10 @@ class AttentionExplorerApp(AppView):
             self.handler(lambda c: self.update(self.model.set_query, c["new"])), "value")
         self.causal_checkbox.observe(
             self.handler(lambda c: self.update(self.model.set_causal, c["new"])), "value")
-        self.painter = ExplorerPainter(self.fig.subplots(1, 2), m.T, _GRAD_MAX)
+        # a fixed title: the status line names the query (a changing title costs
+        # more to draw than every bar together)
+        self.painter = ExplorerPainter(self.fig.subplots(1, 2), m.T, _GRAD_MAX,
+                                       dynamic_title=False)
         self.animate(*self.painter.artists)
         self.widget = widgets.VBox([
             widgets.HBox([self.query_slider, self.causal_checkbox]),
@@ -46,10 +49,13 @@ class AttentionExplorerApp(AppView):
     def redraw(self) -> None:
         m = self.model
         self.painter.update(m)
-        top = max(m.dk_norms.max(), m.dv_norms.max())
-        clipped = " (clipped at the top)" if top > _GRAD_MAX else ""
+        p = self.painter
+        clipped = (m.dv_norms.max() > p.grad_max or m.dk_along.max() > p.grad_max
+                   or m.dk_along.min() < p.grad_min)
+        clipped = " (bars clipped to the panel)" if clipped else ""
+        keys = "key" if m.T == 1 else "keys"
         self.status.value = status_html(
-            f"query {m.query} attends to {m.visible} of {m.T} keys; its largest weight "
+            f"query {m.query} attends to {m.visible} of {m.T} {keys}; its largest weight "
             f"{m.weights.max():.2f} is on key {int(m.weights.argmax())}; value s "
             f"receives p[t, s] * dL/dout[t]{clipped}", GOOD)
         self.render()

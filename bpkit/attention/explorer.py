@@ -18,7 +18,8 @@ __all__ = ["AttentionExplorer"]
 
 
 class AttentionExplorer:
-    """Pick `query` (0..T-1) and `causal`; read `weights`, `dk_norms`, `dv_norms` (T,)."""
+    """Pick `query` (0..T-1) and `causal`; read `weights`, `dk_norms`, `dk_along`
+    (dk's signed component along q_t), `dv_norms` (T,)."""
 
     def __init__(self, T: int = 10, d: int = 4, seed: int = 0, query: int | None = None,
                  causal: bool = True) -> None:
@@ -47,6 +48,9 @@ class AttentionExplorer:
         self.weights = cache.p[self.query]  # (T,)
         self.dk, self.dv, self.dq = dk, dv, dq[self.query]
         self.dk_norms = np.linalg.norm(dk, axis=1)
+        # every row of dk is a multiple of q_t: its signed length along q_t
+        qt = self.q[self.query]
+        self.dk_along = dk @ qt / max(float(np.linalg.norm(qt)), 1e-300)
         self.dv_norms = np.linalg.norm(dv, axis=1)
 
     @property
