@@ -37,7 +37,7 @@ def test_playing_trains_and_draws_the_curves_and_the_status():
     h = app.model.run.history
     assert app.model.run.epochs == len(h.train_loss) - 1 >= 4
     x, y = app.val_line.get_data()
-    np.testing.assert_array_equal(y, np.clip(h.val_loss, 1e-3, 5.0))
+    np.testing.assert_array_equal(y, np.clip(h.val_loss, 1e-4, 5.0))
     assert f"epoch {app.model.run.epochs}:" in app.status.value
     app.play.value = 0  # stop: back to epoch 0
     assert app.model.run.epochs == 0
@@ -77,3 +77,31 @@ def test_settings_outside_the_slider_options_are_shown_and_bad_ones_refused():
         OverfittingApp(frame_ms=0)
     with pytest.raises(ValueError, match="width"):
         OverfitModel(width=0)
+
+
+def test_at_max_epochs_the_status_says_the_run_is_over_and_play_stops():
+    app = OverfittingApp(OverfitModel(max_epochs=6, epochs_per_frame=2), frame_ms=10_000)
+    app.play.playing = True
+    for _ in range(5):
+        app.play.value += 1
+    assert app.model.run.epochs == 6 and app.model.finished
+    assert not app.play.playing
+    assert "run is over" in app.status.value and "6 epochs" in app.status.value
+    assert "press reset" in app.status.value
+    app.close()
+
+
+def test_the_training_loss_is_drawn_down_to_1e_4_and_a_clip_is_said():
+    app = OverfittingApp(OverfitModel(width=128, n_train=800, epochs_per_frame=300),
+                         frame_ms=100_000)
+    app.step_button.click()
+    h = app.model.run.history
+    assert min(h.train_loss) < 1e-3  # 0.0006 at epoch 300: no flat floor at 1e-3
+    _, y = app.train_line.get_data()
+    np.testing.assert_allclose(y, np.clip(h.train_loss, 1e-4, 5.0))
+    assert app.ax_loss.get_ylim()[0] == 1e-4
+    assert "below" not in app.status.value
+    app.model.run.history.train_loss[-1] = 1e-6  # a loss under the floor is said
+    app.redraw()
+    assert "training loss below 1e-4" in app.status.value
+    app.close()

@@ -225,7 +225,7 @@ class OverfitModel:
                     f"{self.PATIENCE} epochs; the weights of epoch {b} restored "
                     f"(validation loss {h.val_loss[b]:.3f}, accuracy {h.val_acc[b]:.1%})")
         gap = h.val_loss[-1] - h.train_loss[-1]
-        text = (f"epoch {r.epochs}: train loss {h.train_loss[-1]:.3f}, validation "
+        text = (f"epoch {r.epochs}: train loss {h.train_loss[-1]:.2g}, validation "
                 f"{h.val_loss[-1]:.3f} (gap {gap:.3f}); validation accuracy "
                 f"{h.val_acc[-1]:.1%}, best loss at epoch {r.best_epoch}")
         return text

@@ -21,10 +21,10 @@ RUN_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
 
 
 def setup_curve_axes(ax, title: str = "", ymax: float = 2.5,
-                     ylabel: str = "cross-entropy") -> None:
-    """A loss-against-epoch panel: log loss axis from 1e-3 to `ymax`."""
+                     ylabel: str = "cross-entropy", ymin: float = 1e-3) -> None:
+    """A loss-against-epoch panel: log loss axis from `ymin` to `ymax`."""
     ax.set_yscale("log")
-    ax.set_ylim(1e-3, ymax)
+    ax.set_ylim(ymin, ymax)
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
