@@ -11,16 +11,45 @@ from bpkit.conv.explorer import MODES, ConvExplorer
 from bpkit.viz.conv import explorer_figure, number_grid
 
 
-@pytest.mark.parametrize("cfg", [(5, 3, 1, 0), (6, 3, 2, 1), (7, 2, 3, 0), (8, 5, 1, 2),
-                                 (3, 5, 2, 1), (4, 1, 1, 0)])
-def test_every_pick_sums_to_conv2d_backward(cfg):
-    m = ConvExplorer(*cfg)
-    for mode in MODES:
-        n = m.shape(mode)[0]
-        for r in range(n):
-            for c in range(n):
-                s = m.select(mode, r, c)
-                assert s.total == pytest.approx(s.full, abs=1e-12)
+SETTINGS = [(size, k, s, p) for size in range(3, 9) for k in range(1, 6)
+            for s in range(1, 4) for p in range(3) if k <= size + 2 * p]
+
+
+def test_every_slider_setting_works_and_every_pick_sums_to_conv2d_backward():
+    # the sliders allow 261 settings; those with an output over 8x8 crashed
+    assert len(SETTINGS) == 261
+    for cfg in SETTINGS:
+        m = ConvExplorer(*cfg)
+        for mode in MODES:
+            n = m.shape(mode)[0]
+            for r in range(n):
+                for c in range(n):
+                    s = m.select(mode, r, c)
+                    if mode == "output":  # a dy cell is given to backward, not computed
+                        assert s.full is None and s.total == m.dy[r, c]
+                    else:
+                        assert s.total == pytest.approx(s.full, abs=1e-12)
+
+
+def test_a_refused_configure_leaves_the_model_as_it_was():
+    m = ConvExplorer(6, 3, 2, 1)
+    m.select("input", 4, 5)
+    before = (m.size, m.kernel, m.stride, m.padding, m.out, m.cell, m.dy.copy())
+    with pytest.raises(ValueError, match="kernel of 5 does not fit"):
+        m.configure(2, 5, 1, 0)
+    assert (m.size, m.kernel, m.stride, m.padding, m.out, m.cell) == before[:6]
+    np.testing.assert_array_equal(m.dy, before[6])
+    assert m.select().cell == (4, 5)
+
+
+def test_status_text_says_where_the_padding_is_and_counts_in_the_singular():
+    m = ConvExplorer(6, 3, 2, 1)
+    text = m.select("output", 0, 0).text
+    assert "rows -1..1" in text and "rows and columns outside 0..5 are the zero padding" in text
+    m = ConvExplorer(5, 1, 1, 0)
+    text = m.select("output", 0, 0).text
+    assert "(1 pixel inside the image)" in text and "the 1 cell of dw" in text
+    assert "1 pixels" not in text and "all 1 cells" not in text
 
 
 def test_output_cells_contributions_add_up_to_dx_and_dw():

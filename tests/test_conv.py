@@ -183,3 +183,41 @@ def test_bad_weights_and_dout_are_refused_with_the_shapes():
         conv2d_forward(x, np.zeros((4, 3, 3, 3)), padding=-1)
     with pytest.raises(TypeError, match="x must be a float array, got dtype <U1"):
         conv2d_forward(np.full((1, 1, 2, 2), "a"), np.zeros((1, 1, 1, 1)))
+
+
+def test_as_convolutions_refuse_a_dy_of_the_wrong_shape():
+    x = np.ones((1, 1, 4, 4))
+    with pytest.raises(ValueError, match=r"weight_grad_by_correlation: dy has shape "
+                                         r"\(1, 1, 2, 2\), expected \(1, 1, 3, 3\)"):
+        weight_grad_by_correlation(x, np.ones((1, 1, 2, 2)), 2)
+    with pytest.raises(ValueError, match=r"dy has shape \(1, 1, 3, 3\), expected "
+                                         r"\(2, 1, 3, 3\)"):
+        weight_grad_by_correlation(np.ones((2, 1, 4, 4)), np.ones((1, 1, 3, 3)), 2)
+    w = np.ones((1, 1, 2, 2))
+    with pytest.raises(ValueError, match=r"input_grad_by_full_convolution: dy has shape "
+                                         r"\(1, 1, 3, 3\), expected \(1, 1, 8, 8\)"):
+        input_grad_by_full_convolution(np.ones((1, 1, 3, 3)), w, (1, 1, 9, 9))
+    with pytest.raises(ValueError, match=r"x_shape \(1, 2, 4, 4\) has C = 2 channels"):
+        input_grad_by_full_convolution(np.ones((1, 1, 3, 3)), w, (1, 2, 4, 4))
+    with pytest.raises(ValueError, match=r"x_shape is \(1, 1, 4\), expected \(N, C, H, W\)"):
+        input_grad_by_full_convolution(np.ones((1, 1, 3, 3)), w, (1, 1, 4))
+
+
+def test_flip_and_dilate_name_the_four_axes():
+    with pytest.raises(ValueError, match=r"flip: w has shape \(2, 2\), expected \(F, C, KH, KW\)"):
+        flip(np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"dilate: dy has shape \(2, 2\), expected \(N, F, OH, OW\)"):
+        dilate(np.ones((2, 2)), 2)
+
+
+def test_complex_or_empty_weights_are_refused_and_the_loop_takes_no_bias():
+    x = np.ones((1, 1, 4, 4))
+    for fn in (conv2d_forward, conv2d_forward_loop):
+        with pytest.raises(TypeError, match="w must be a real float array, got dtype complex128"):
+            fn(x, np.ones((1, 1, 2, 2)) * 1j)
+        with pytest.raises(ValueError, match=r"w has shape \(0, 1, 2, 2\), expected \(F, "):
+            fn(x, np.ones((0, 1, 2, 2)))
+    w = np.arange(4.0).reshape(1, 1, 2, 2)
+    np.testing.assert_array_equal(conv2d_forward_loop(x, w, None), conv2d_forward(x, w)[0])
+    with pytest.raises(ValueError, match=r"b has shape \(2,\), expected \(1,\)"):
+        conv2d_forward_loop(x, w, np.zeros(2))

@@ -82,6 +82,10 @@ def test_saliency_is_the_absolute_input_gradient_and_leaves_no_grads(trained):
                                rtol=1e-5, atol=1e-8)
     with pytest.raises(ValueError, match=r"classes has shape \(3,\), expected \(2,\)"):
         saliency(net, x, np.zeros(3, dtype=int))
+    x3 = Xte[:3]
+    for bad in ([1, 2, -1], [1, 2, 10], [1.0, 2.0, 3.0]):  # -1 read as class 9 before
+        with pytest.raises(ValueError, match=r"classes must be integers in \[0, 9\]"):
+            saliency(net, x3, np.array(bad))
 
 
 def test_flip_prediction_reaches_the_target_with_a_bounded_change(trained):
@@ -98,3 +102,5 @@ def test_flip_prediction_reaches_the_target_with_a_bounded_change(trained):
     assert not stuck.flipped and stuck.steps == 2
     with pytest.raises(ValueError, match=r"expected \(1, C, H, W\): one image"):
         flip_prediction(net, Xte[:2], 0)
+    with pytest.raises(ValueError, match="lo must be smaller than hi"):
+        flip_prediction(net, x, target, lo=1.0, hi=0.0)

@@ -126,3 +126,16 @@ def test_flatten_round_trips_and_checks_dout():
         flat.backward(np.zeros((2, 11)))
     with pytest.raises(ValueError, match="expected \\(N, C, H, W\\)"):
         Flatten()(np.zeros(3))
+
+
+def test_each_pool_backward_refuses_the_other_pools_cache():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    _, cmax = maxpool_forward(x, 2)
+    _, cavg = avgpool_forward(x, 2)
+    d = np.ones((1, 1, 2, 2))
+    with pytest.raises(ValueError, match="maxpool_backward: this cache came from avgpool_forward"):
+        maxpool_backward(d, cavg)
+    with pytest.raises(ValueError, match="avgpool_backward: this cache came from maxpool_forward"):
+        avgpool_backward(d, cmax)
+    with pytest.raises(TypeError, match="cache must be the PoolCache maxpool_forward returned"):
+        maxpool_backward(d, (x.shape,))

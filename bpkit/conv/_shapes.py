@@ -35,6 +35,14 @@ def as_images(x: Any, who: str, channels: int | None = None) -> np.ndarray:
     return x
 
 
+def as_weights(w, dtype: np.dtype, who: str) -> np.ndarray:
+    """w as a real array of x's dtype; complex or non-numeric weights refused."""
+    w = np.asarray(w)
+    if w.dtype.kind not in "iubf":
+        raise TypeError(f"{who}: w must be a real float array, got dtype {w.dtype}")
+    return w.astype(dtype, copy=False)
+
+
 def window(name: str, value: Any) -> tuple[int, int]:
     """A kernel size or stride: an int k (meaning (k, k)) or a pair, each >= 1."""
     if isinstance(value, (tuple, list)):

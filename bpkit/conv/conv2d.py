@@ -31,7 +31,7 @@ import numpy as np
 from .. import init as _init
 from .._validate import positive_integer
 from ..layers import Layer, Parameter, _float_dtype
-from ._shapes import as_images, check_dout, output_hw, padding_pair, window
+from ._shapes import as_images, as_weights, check_dout, output_hw, padding_pair, window
 
 __all__ = ["conv2d_forward", "conv2d_backward", "ConvCache", "Conv2d", "im2col",
            "col2im"]
@@ -49,6 +49,9 @@ class ConvCache(NamedTuple):
 
 def _check_weights(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, who: str
                    ) -> None:
+    if w.ndim == 4 and 0 in w.shape:
+        raise ValueError(f"{who}: w has shape {w.shape}, expected (F, C, KH, KW) "
+                         "with every axis >= 1 (at least one filter of one cell)")
     if w.ndim != 4:
         raise ValueError(f"{who}: w has shape {w.shape}, expected (F, C, KH, KW): "
                          "F filters of C channels and KH x KW cells")
@@ -115,7 +118,7 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     Returns: y (N, F, OH, OW), and the cache for `conv2d_backward`
     """
     x = as_images(x, "conv2d")
-    w = np.asarray(w, dtype=x.dtype)
+    w = as_weights(w, x.dtype, "conv2d")
     _check_weights(x, w, b, "conv2d")
     stride, padding = window("stride", stride), padding_pair(padding)
     F, C, KH, KW = w.shape

@@ -13,7 +13,11 @@ contributes:
 - an input pixel x[r, c] sat in a few windows: dx[r, c] is the sum over them
   of dy[i, j] * w[r + p - i*s, c + p - j*s].
 
-Each sum is checked against `conv2d_backward` (`Selection.total == full`).
+For a weight or a pixel the sum is a gradient, and `Selection.full` holds the
+same gradient from `conv2d_backward` (`total == full`). A dy cell is not a
+gradient backward computes (it is what backward is given): its selection's
+`total` is dy[i, j] itself and `full` is None; the tests check instead that
+the contributions of all the dy cells add up to conv2d_backward's dx and dw.
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ from .conv2d import conv2d_backward, conv2d_forward
 __all__ = ["ConvExplorer", "Selection", "MODES"]
 
 MODES = ("output", "weight", "input")
+_MAX_OUT = 12  # size 8, padding 2, kernel 1, stride 1
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 pixel', '3 pixels'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @dataclass
@@ -40,9 +50,10 @@ class Selection:
     on_x: np.ndarray  # (H, W): the contribution to dx (mode "output") or a mask
     on_w: np.ndarray  # (K, K)
     on_dy: np.ndarray  # (OH, OW)
-    terms: np.ndarray  # the products summed into the picked gradient
-    total: float  # their sum
-    full: float  # the same gradient from conv2d_backward
+    terms: np.ndarray  # the products summed into the picked gradient (mode "output":
+    #                    the K*K products dy[i, j] * window added into dw)
+    total: float  # their sum: dw[a, e] or dx[r, c] (mode "output": dy[i, j] itself)
+    full: float | None  # the same gradient from conv2d_backward (None for "output")
     positions: int  # how many (output position, kernel cell) pairs took part
     text: str
 
@@ -56,24 +67,32 @@ class ConvExplorer:
         rng = np.random.default_rng(self.seed)
         self._x = rng.integers(-3, 4, (8, 8)).astype(float)
         self._w = rng.integers(-2, 3, (5, 5)).astype(float)
-        self._dy = rng.integers(-2, 3, (8, 8)).astype(float)
+        # the largest output is 8 + 2*2 - 1 + 1 = 12 cells: the first 8x8 drawn
+        # first (the same numbers as before), the rest after
+        self._dy = np.zeros((_MAX_OUT, _MAX_OUT))
+        self._dy[:8, :8] = rng.integers(-2, 3, (8, 8))
+        self._dy[8:, :] = rng.integers(-2, 3, (_MAX_OUT - 8, _MAX_OUT))
+        self._dy[:8, 8:] = rng.integers(-2, 3, (8, _MAX_OUT - 8))
         self.mode, self.cell = "output", (0, 0)
         self.configure(size, kernel, stride, padding)
 
     def configure(self, size: int, kernel: int, stride: int, padding: int) -> None:
-        """Set the sizes; the arrays are cut from fixed random integers (easy to add)."""
-        self.size = integer("size", size, 1, 8)
-        self.kernel = integer("kernel", kernel, 1, 5)
-        self.stride = integer("stride", stride, 1, 3)
-        self.padding = integer("padding", padding, 0, 2)
-        self.out = output_size(self.size, self.kernel, self.stride, self.padding)
-        self.x = self._x[: self.size, : self.size]
-        self.w = self._w[: self.kernel, : self.kernel]
-        self.dy = self._dy[: self.out, : self.out]
-        y, cache = conv2d_forward(self.x[None, None], self.w[None, None], None,
-                                  self.stride, self.padding)
-        self.y = y[0, 0]
-        dx, dw, _ = conv2d_backward(self.dy[None, None], cache)
+        """Set the sizes; the arrays are cut from fixed random integers (easy to add).
+
+        Every setting is checked and computed first: a refused one leaves the
+        model as it was.
+        """
+        size = integer("size", size, 1, 8)
+        kernel = integer("kernel", kernel, 1, 5)
+        stride = integer("stride", stride, 1, 3)
+        padding = integer("padding", padding, 0, 2)
+        out = output_size(size, kernel, stride, padding)
+        x, w, dy = self._x[:size, :size], self._w[:kernel, :kernel], self._dy[:out, :out]
+        y, cache = conv2d_forward(x[None, None], w[None, None], None, stride, padding)
+        dx, dw, _ = conv2d_backward(dy[None, None], cache)
+        self.size, self.kernel, self.stride, self.padding, self.out = (
+            size, kernel, stride, padding, out)
+        self.x, self.w, self.dy, self.y = x, w, dy, y[0, 0]
         self.dx, self.dw = dx[0, 0], dw[0, 0]
         self.cell = tuple(min(c, n - 1) for c, n in zip(self.cell, self.shape()))
 
@@ -115,12 +134,19 @@ class ConvExplorer:
         on_dy = np.zeros_like(self.dy)
         on_dy[i, j] = 1
         inside = int(np.count_nonzero(self._window_mask(i, j)))
-        text = (f"dy[{i},{j}] = {g:g} reaches the {K}x{K} window at rows "
-                f"{i * s - p}..{i * s - p + K - 1}, columns {j * s - p}..{j * s - p + K - 1} "
-                f"({inside} pixels inside the image). Red: dy * w, added to dx there; "
-                f"dy * window, added to all {K * K} cells of dw")
+        r0, c0 = i * s - p, j * s - p
+        outside = min(r0, c0) < 0 or max(r0, c0) + K > self.size
+        cells = "the 1 cell" if K == 1 else f"all {K * K} cells"
+        where = (f"row {r0}, column {c0}" if K == 1 else
+                 f"rows {r0}..{r0 + K - 1}, columns {c0}..{c0 + K - 1}")
+        text = (f"dy[{i},{j}] = {g:g} reaches the {K}x{K} window of x at {where} "
+                f"({_count(inside, 'pixel')} "
+                "inside the image"
+                + (f"; rows and columns outside 0..{self.size - 1} are the zero padding"
+                   if outside else "")
+                + f"). Red: dy * w, added to dx there; dy * window, added to {cells} of dw")
         return Selection("output", (i, j), on_x, on_w, on_dy, on_w.ravel(),
-                         float(on_w.sum()), float(on_w.sum()), K * K, text)
+                         float(g), None, K * K, text)
 
     def _window_mask(self, i: int, j: int) -> np.ndarray:
         s, p, K = self.stride, self.padding, self.kernel
@@ -145,9 +171,9 @@ class ConvExplorer:
         n = terms.size
         pad = n - int(on_x.sum())
         total = float(terms.sum())
-        plural = "s" if n != 1 else ""
-        text = (f"w[{a},{e}] was used at all {n} output position{plural}: dw[{a},{e}] = "
-                f"sum of {n} products dy[i,j] * x[...] (red) = {total:g}"
+        where = "the only output position" if n == 1 else f"all {n} output positions"
+        text = (f"w[{a},{e}] was used at {where}: dw[{a},{e}] = "
+                f"sum of {_count(n, 'product')} dy[i,j] * x[...] (red) = {total:g}"
                 + (f" ({pad} of them on padding, so 0)" if pad else ""))
         return Selection("weight", (a, e), on_x, on_w, terms, terms.ravel(), total,
                          float(self.dw[a, e]), n, text)
@@ -168,8 +194,8 @@ class ConvExplorer:
         on_x[r, c] = 1
         n = int(used.sum())
         total = float(terms.sum())
-        text = (f"x[{r},{c}] sat in {n} window{'s' if n != 1 else ''}: dx[{r},{c}] = "
-                f"sum of {n} products dy[i,j] * w[...] (red) = {total:g}"
+        text = (f"x[{r},{c}] sat in {_count(n, 'window')}: dx[{r},{c}] = "
+                f"sum of {_count(n, 'product')} dy[i,j] * w[...] (red) = {total:g}"
                 + (" (no window reaches it: the stride skipped it)" if n == 0 else ""))
         return Selection("input", (r, c), on_x, on_w, np.where(used, terms, 0.0),
                          terms[used], total, float(self.dx[r, c]), n, text)

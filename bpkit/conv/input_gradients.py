@@ -28,6 +28,11 @@ def saliency(net, x: np.ndarray, classes: np.ndarray) -> np.ndarray:
     classes = np.asarray(classes)
     if classes.shape != (len(x),):
         raise ValueError(f"classes has shape {classes.shape}, expected ({len(x)},)")
+    K = logits.shape[1]
+    if classes.dtype.kind not in "iu" or classes.size and not (
+            0 <= classes.min() and classes.max() < K):
+        raise ValueError(f"classes must be integers in [0, {K - 1}] (the network has "
+                         f"{K} outputs), got {classes.tolist()}")
     d = np.zeros_like(logits)
     d[np.arange(len(x)), classes] = 1.0
     net.zero_grad()
@@ -62,6 +67,9 @@ def flip_prediction(net, x: np.ndarray, target: int, lr: float = 0.05,
     if x.ndim != 4 or x.shape[0] != 1:
         raise ValueError(f"x has shape {x.shape}, expected (1, C, H, W): one image")
     number("lr", lr, 0, lo_open=True)
+    if number("lo", lo) >= number("hi", hi):
+        raise ValueError(f"lo must be smaller than hi (the pixel range), got lo = {lo}, "
+                         f"hi = {hi}")
     integer("max_steps", max_steps, 0)
     y = np.array([integer("target", target, 0)])
     probs = []

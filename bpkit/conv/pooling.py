@@ -73,12 +73,25 @@ def maxpool_forward(x: np.ndarray, kernel_size: int | tuple[int, int] = 2,
     return y, PoolCache(x.shape, kernel, stride, argmax, x.dtype)
 
 
+def _check_cache(cache, want_max: bool, who: str) -> None:
+    """The cache must come from the matching forward: max pooling keeps an argmax."""
+    mine, other = ("maxpool_forward", "avgpool_forward") if want_max else (
+        "avgpool_forward", "maxpool_forward")
+    if not isinstance(cache, PoolCache):
+        raise TypeError(f"{who}: cache must be the PoolCache {mine} returned, "
+                        f"got {type(cache).__name__}")
+    if (cache.argmax is not None) != want_max:
+        raise ValueError(f"{who}: this cache came from {other}; pass the cache "
+                         f"{mine} returned")
+
+
 def maxpool_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     """Route each dout cell to the argmax of its window; every other entry gets 0.
 
     Inputs:  dout (N, C, OH, OW)
     Returns: dx (N, C, H, W)
     """
+    _check_cache(cache, True, "maxpool_backward")
     dout = check_dout(dout, cache.argmax.shape, cache.dtype, "maxpool_backward")
     dx = np.zeros(cache.x_shape, dtype=dout.dtype)
     for k, cell in enumerate(_cells(dx, cache.kernel, cache.stride, dout.shape[2:])):
@@ -109,6 +122,7 @@ def avgpool_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     Inputs:  dout (N, C, OH, OW)
     Returns: dx (N, C, H, W)
     """
+    _check_cache(cache, False, "avgpool_backward")
     (KH, KW) = cache.kernel
     OH, OW = output_hw(cache.x_shape, cache.kernel, cache.stride, (0, 0),
                        "avgpool_backward")

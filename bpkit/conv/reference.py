@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._shapes import as_images, output_hw, padding_pair, window
+from ._shapes import as_images, as_weights, output_hw, padding_pair, window
 
 __all__ = ["conv2d_forward_loop", "conv2d_backward_loop"]
 
 
 def _setup(x, w, stride, padding, who):
     x = as_images(x, who)
-    w = np.asarray(w, dtype=x.dtype)
-    if w.ndim != 4 or w.shape[1] != x.shape[1]:
+    w = as_weights(w, x.dtype, who)
+    if w.ndim != 4 or w.shape[1] != x.shape[1] or 0 in w.shape:
         raise ValueError(f"{who}: w has shape {w.shape}, expected "
-                         f"(F, {x.shape[1]}, KH, KW) for x of shape {x.shape}")
+                         f"(F, {x.shape[1]}, KH, KW), each >= 1, for x of shape {x.shape}")
     stride, padding = window("stride", stride), padding_pair(padding)
     out_hw = output_hw(x.shape, w.shape[2:], stride, padding, who)
     (ph, pw) = padding
@@ -27,16 +27,21 @@ def _setup(x, w, stride, padding, who):
     return x, w, stride, padding, out_hw, xp
 
 
-def conv2d_forward_loop(x: np.ndarray, w: np.ndarray, b: np.ndarray,
+def conv2d_forward_loop(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
                         stride: int = 1, padding: int = 0) -> np.ndarray:
     """y[n, f, i, j] = b[f] + the dot product of filter f with the window at (i, j).
 
-    Inputs:  x (N, C, H, W), w (F, C, KH, KW), b (F,)
+    Inputs:  x (N, C, H, W), w (F, C, KH, KW), b (F,) or None (no bias)
     Returns: y (N, F, OH, OW)
     """
     x, w, (sh, sw), _, (OH, OW), xp = _setup(x, w, stride, padding,
                                              "conv2d_forward_loop")
     F, C, KH, KW = w.shape
+    if b is None:
+        b = np.zeros(F, dtype=x.dtype)
+    elif np.shape(b) != (F,):
+        raise ValueError(f"conv2d_forward_loop: b has shape {np.shape(b)}, expected "
+                         f"({F},), one per filter F")
     y = np.zeros((x.shape[0], F, OH, OW), dtype=x.dtype)
     for n in range(x.shape[0]):
         for f in range(F):

@@ -336,12 +336,13 @@ def explorer_figure(model: ConvExplorer | None = None,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     model = model or ConvExplorer()
-    fig = Figure(figsize=(10, 3.1 * len(picks)), layout="constrained")
+    fig = Figure(figsize=(10, 4.0 * len(picks)), layout="constrained")
     FigureCanvasAgg(fig)
     rows = fig.subfigures(len(picks), 1)
     painters = []
     for sub, (mode, r, c) in zip(np.atleast_1d(rows), picks):
-        painter = ExplorerPainter(sub.subplots(1, 3, width_ratios=[1.3, 1, 1.1]))
+        # x (with its padding) has the most cells: the widest panel
+        painter = ExplorerPainter(sub.subplots(1, 3, width_ratios=[2, 1, 1.1]))
         sub.suptitle(model.select(mode, r, c).text, fontsize=9, wrap=True)
         painters.append((painter, mode, r, c))
     fig.canvas.draw()  # lay out first: the grids are drawn at the axes' pixel size
