@@ -65,3 +65,24 @@ def test_static_figure_draws_the_explorer_at_one_setting():
     fig.savefig(buf, format="png")
     img = np.asarray(PIL.Image.open(buf))
     assert img.shape[0] > 200 and img.std() > 10
+
+
+def test_static_figure_fits_its_axes_and_writes_the_numbers():
+    m = CostExplorerModel(depth=16, width=256, batch=64, segment=4, costs=[5e-11, 0, 0, 0])
+    fig = explorer_figure(m)
+    ax_mem, ax_time = fig.axes
+    texts = [t.get_text() for t in ax_mem.texts] + [t.get_text() for t in ax_time.texts]
+    assert ax_mem.get_yscale() == "linear"
+    assert ax_mem.get_ylim()[1] < 1.2 * m.parameter_bytes  # fitted, not 10 B to 10 GB
+    assert "s = 4: 960 kB" in texts and "plain 2.2 MB" in texts
+    assert "parameters 8.0 MB" in texts
+    assert any(t.endswith(" ms") for t in texts)
+
+
+def test_status_line_at_the_small_corner_has_no_scientific_notation():
+    # costs of the order this machine measures: the call overhead keeps the bars up
+    app = CostExplorerApp(CostExplorerModel(costs=[2.5e-11, 1e-9, 5e-6, 5e-10]))
+    app.depth_slider.value, app.width_slider.value = 2, 16
+    app.batch_slider.value, app.segment_slider.value = 1, 0
+    assert "e-0" not in app.status.value and "e+0" not in app.status.value
+    assert all(b.get_height() > app.painter.ax_time.get_ylim()[0] for b in app.painter.bars)

@@ -5,8 +5,9 @@ depth, width, batch and the checkpoint segment (0: none). The left plot is the
 peak memory backprop keeps against the segment length, beside plain backprop
 and the parameters; the right one the time per step with and without
 checkpoints. Memory comes from the byte model the tests hold equal to what
-`Checkpointed` and `kept_bytes` measure; time from the flop count and a rate
-measured once on this machine.
+`Checkpointed` and `kept_bytes` measure; time from a model of four costs
+(flops, weight reads, layer calls, activation elements) fitted to four short
+timed steps on this machine (`bpkit.cost.explorer.measure_costs`).
 
 The view only: it owns the widgets and the figure.
 """
@@ -29,7 +30,7 @@ class CostExplorerApp(AppView):
     def __init__(self, model: CostExplorerModel | None = None) -> None:
         super().__init__(figsize=(10, 3.4))
         if model is None:
-            with one_blas_thread():  # the rate the handlers' steps would run at
+            with one_blas_thread():  # the costs the handlers' steps would run at
                 model = CostExplorerModel()
         self.model = m = model
         style = {"description_width": "130px"}
@@ -50,7 +51,7 @@ class CostExplorerApp(AppView):
             w.observe(self.handler(lambda change: self.set_params()), names="value")
         self.painter = ExplorerPainter(self.fig)
         p = self.painter
-        self.animate(p.curve, p.plain, p.params, p.sqrt, p.marker, *p.bars)
+        self.animate(*p.artists)
         self.widget = widgets.VBox([
             widgets.HBox([widgets.VBox([self.depth_slider, self.width_slider]),
                           widgets.VBox([self.batch_slider, self.segment_slider])]),

@@ -87,17 +87,18 @@ def _features(depth: int, width: int, batch: int, checkpointed: bool) -> np.ndar
 
 
 def _step_seconds(depth: int, width: int, batch: int, repeats: int) -> float:
-    """The fastest of `repeats` forward + backward steps of a block MLP, wall time."""
+    """The fastest of `repeats` forward + backward steps of a block MLP, in CPU
+    seconds of this process (time spent waiting for a core is not counted)."""
     rng = np.random.default_rng(0)
     net = block_mlp(depth, width, rng)
     x, dy = rng.standard_normal((batch, width)), rng.standard_normal((batch, width))
     net.forward(x), net.backward(dy)  # the first step pays for warming up
     best = math.inf
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         net.forward(x)
         net.backward(dy)
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return best
 
 
@@ -111,8 +112,11 @@ def measure_costs(repeats: int = 7) -> np.ndarray:
     """Seconds per flop, per weight number, per layer call, per activation number.
 
     Four short steps, each dominated by one cost, solved one after the other
-    (what the earlier costs explain is taken off the later steps). Wall time,
-    best of `repeats`: a busy moment only makes a repeat slower.
+    (what the earlier costs explain is taken off the later steps). CPU time of
+    the process, best of `repeats`, so a busy machine reads about the same. Run
+    it with BLAS on one thread, as the app and the lessons do
+    (`bpkit.apps.threads.one_blas_thread`): with several, their CPU seconds add
+    up and the model gives the one-thread time.
     """
     costs = np.zeros(4)
     for (d, w, n), k in zip(_CALIBRATION, _ORDER):

@@ -129,7 +129,8 @@ def describe(value: Any) -> str:
         return f"a {type(value).__name__} of {n} item{'' if n == 1 else 's'}"
     if callable(value):
         return f"the function {name_of(value)}"
-    return f"a {type(value).__name__}"
+    kind = type(value).__name__
+    return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
 
 
 def _raised(err: BaseException) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from typing import Callable
+
+import numpy as np
 
 from ..cost import Dual, checkpoint_peak
 from . import (
@@ -39,16 +42,49 @@ def _near(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
+@contextlib.contextmanager
+def _watch_dual_mul(log: list):
+    """Note every use of Dual's own * inside the body (the exercise writes it)."""
+    mul, rmul = Dual.__mul__, Dual.__rmul__
+
+    def watched_mul(self, other):
+        log.append("*")
+        return mul(self, other)
+
+    def watched_rmul(self, other):
+        log.append("*")
+        return rmul(self, other)
+
+    Dual.__mul__, Dual.__rmul__ = watched_mul, watched_rmul
+    try:
+        yield
+    finally:
+        Dual.__mul__, Dual.__rmul__ = mul, rmul
+
+
 @hints_on_error(should="return a Dual")
 def check_dual_mul(mul: Callable[[Dual, Dual], Dual]) -> Feedback:
     """`dual_mul(x, y)` -> the Dual x * y, from x.val, x.eps, y.val, y.eps."""
-    first = call(mul, Dual(*_MUL_CASES[0][0]), Dual(*_MUL_CASES[0][1]))
-    if first is NOT_ATTEMPTED:
-        return not_attempted("dual_mul(x, y)")
+    log: list = []
+    pairs = [(Dual(*a), Dual(*b)) for a, b in _MUL_CASES]
+    with _watch_dual_mul(log):
+        first = call(mul, *pairs[0])
+        if first is NOT_ATTEMPTED:
+            return not_attempted("dual_mul(x, y)")
+        answers = [first] + [run(mul, *pair) for pair in pairs[1:]]
     who = name_of(mul)
-    outs = [_dual_out(first, who)]
-    for a, b in _MUL_CASES[1:]:
-        outs.append(_dual_out(run(mul, Dual(*a), Dual(*b)), who))
+    if log:
+        return hint(f"{who} multiplies with Dual's own *, the operation this exercise "
+                    "writes: build the result yourself, Dual(x.val * y.val, ...) with "
+                    "the product rule for the ε part")
+    for (a, b), (x, y) in zip(_MUL_CASES, pairs):
+        if (x.val, x.eps) != a or (y.val, y.eps) != b:
+            return hint(f"{who} changes its input x or y in place (x = Dual{a}, y = "
+                        f"Dual{b} afterwards: Dual({x.val:g}, {x.eps:g}), "
+                        f"Dual({y.val:g}, {y.eps:g})): a value overwritten before the "
+                        "derivative reads it is the wrong one; return a new Dual and "
+                        "leave x and y as they are")
+    outs = [_dual_out(got, who) for got in answers]
     wants = [(a[0] * b[0], a[1] * b[0] + a[0] * b[1]) for a, b in _MUL_CASES]
     same = lambda g, w: _near(g[0], w[0]) and _near(g[1], w[1])  # noqa: E731
     if hard_coded(outs, wants, same):
@@ -57,6 +93,9 @@ def check_dual_mul(mul: Callable[[Dual, Dual], Dual]) -> Feedback:
         if not (math.isfinite(val) and math.isfinite(eps)):
             return hint(f"{who} gives nan or inf for x = Dual{a}, y = Dual{b}: "
                         "expected finite numbers")
+    if all(same((g[1], g[0]), w) for g, w in zip(outs, wants)):
+        return hint("the value and the derivative are swapped: Dual(value, derivative) "
+                    "takes x.val * y.val first, the product rule's ε part second")
     vals_ok = all(_near(g[0], w[0]) for g, w in zip(outs, wants))
     if not vals_ok:
         if all(_near(g[0], a[0] + b[0]) for g, (a, b) in zip(outs, _MUL_CASES)):
@@ -99,7 +138,8 @@ def _answers(fn: Callable, cases: list[tuple]) -> list | object:
 
 
 # ------------------------------------------------------------ checkpoints in a budget
-_BUDGET_CASES = [(16, 8), (25, 9), (12, 6), (40, 12), (10, 12)]
+# (depth, budget): at each, equal segments reach the fewest checkpoints that fit
+_BUDGET_CASES = [(16, 8), (25, 9), (12, 6), (30, 10), (10, 12)]
 
 
 def _positions(value, who: str, depth: int) -> list[int]:
@@ -121,15 +161,35 @@ def _positions(value, who: str, depth: int) -> list[int]:
     return out
 
 
+def _peak(pos: list[int], depth: int) -> float:
+    return checkpoint_peak([1] * depth, pos)
+
+
+def _fewest(depth: int, budget: int) -> tuple[int, int]:
+    """(k, count): the longest equal segments k that fit, and their checkpoints."""
+    k = next(k for k in range(depth, 0, -1)
+             if _peak(list(range(0, depth, k)), depth) <= budget)
+    return k, len(range(0, depth, k))
+
+
 def _fits(pos: list[int], depth: int, budget: int) -> bool:
-    """Valid positions whose peak is within the budget."""
+    """Valid positions whose peak is within the budget, with the fewest checkpoints."""
     valid = bool(pos) and pos[0] == 0 and sorted(set(pos)) == pos and pos[-1] < depth
-    return valid and checkpoint_peak([1] * depth, pos) <= budget
+    return (valid and _peak(pos, depth) <= budget
+            and len(pos) <= _fewest(depth, budget)[1])
+
+
+def _worst_segment(pos: list[int], depth: int) -> tuple[int, int]:
+    """(checkpoints waiting, layers redone) at the segment with the highest peak."""
+    bounds = pos + [depth]
+    segs = [(i, b - a) for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
+    return max(segs, key=lambda s: s[0] + s[1])
 
 
 @hints_on_error(should="return a list of layer positions")
 def check_checkpoints(choose: Callable[[int, int], list[int]]) -> Feedback:
-    """`choose_checkpoints(depth, budget)` -> positions [0, ...] whose peak fits the budget.
+    """`choose_checkpoints(depth, budget)` -> the fewest positions [0, ...] whose
+    peak fits the budget.
 
     Every layer keeps one unit (its input); the peak is `checkpoint_peak([1] *
     depth, positions)`: segment i waits for the i checkpoints before it and
@@ -158,21 +218,30 @@ def check_checkpoints(choose: Callable[[int, int], list[int]]) -> Feedback:
         if pos[0] != 0:
             return hint(f"position 0 is missing {case}: the network's input is the "
                         "first checkpoint; the first segment is redone from it")
-        peak = checkpoint_peak([1] * depth, pos)
+        peak = _peak(pos, depth)
+        waiting, redone = _worst_segment(pos, depth)
         if peak > budget:
-            bounds = pos + [depth]
-            longest = max(b - a for a, b in zip(bounds[:-1], bounds[1:]))
-            if longest <= 2 and len(pos) > budget:
-                why = (f"{len(pos)} checkpoints are too many: a checkpoint costs a unit "
-                       "until backward reaches it; use longer segments")
+            if waiting >= redone:
+                why = (f"{waiting} checkpoint{'s' * (waiting != 1)} wait while a "
+                       f"segment of {redone} "
+                       f"layer{'s' * (redone != 1)} is redone: the segments are too "
+                       "short, so there are too many checkpoints; use longer segments")
             else:
-                why = (f"a segment of {longest} layers is redone while the checkpoints "
-                       "before it wait; with s layers per segment the peak is about "
-                       "depth/s + s, smallest near s = sqrt(depth)")
+                wait = ("no checkpoint waits" if waiting == 0 else "1 checkpoint waits"
+                        if waiting == 1 else f"{waiting} checkpoints wait")
+                why = (f"a segment of {redone} layers is redone while {wait}: that "
+                       "segment is too long; use shorter segments")
             return hint(f"these positions need {peak:g} units at the peak, over the "
                         f"budget of {budget} {case}: {why}")
-    return correct("every choice fits its budget: checkpoints waiting plus one "
-                   "segment redone, about depth/s + s")
+        k, fewest = _fewest(depth, budget)
+        if len(pos) > fewest:
+            return hint(f"{len(pos)} checkpoints fit the budget {case}, but {fewest} "
+                        f"do too (every {k} layers: peak "
+                        f"{_peak(list(range(0, depth, k)), depth):g}): use what the "
+                        "budget allows, the longest segments that fit, not the "
+                        "smallest peak")
+    return correct("every choice is the fewest checkpoints that fit the budget: "
+                   "checkpoints waiting plus one segment redone, about depth/s + s")
 
 
 # ------------------------------------------------------------ passes per mode
@@ -190,12 +259,14 @@ def check_jacobian_passes(passes: Callable[[int, int], tuple[int, int]]) -> Feed
     who = name_of(passes)
     outs = []
     for got in answers:
+        if isinstance(got, np.ndarray) and got.ndim == 1:
+            got = got.tolist()
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             raise LearnerError(f"{who} should return two numbers (forward, reverse), "
                                f"got {describe(got)}")
         vals = []
         for v in got:
-            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
                 raise LearnerError(f"{who} should return two numbers (forward, "
                                    f"reverse), got {describe(v)} among them")
             vals.append(float(v))
@@ -211,7 +282,8 @@ def check_jacobian_passes(passes: Callable[[int, int], tuple[int, int]]) -> Feed
         return all(rule(n, m, fw, rv) for (n, m), (fw, rv) in zip(_PASS_CASES, outs))
 
     n, m = next(c for c, o, w in zip(_PASS_CASES, outs, wants) if o != w)
-    case = f"for n = {n} inputs, m = {m} outputs"
+    case = (f"for n = {n} input{'s' * (n != 1)}, m = {m} "
+            f"output{'s' * (m != 1)}")
     if every(lambda n, m, fw, rv: (fw, rv) == (m, n)):
         return hint(f"forward and reverse are swapped ({case}): a forward pass seeds "
                     "one *input* and gives a column of J, a backward pass starts from "
@@ -220,6 +292,10 @@ def check_jacobian_passes(passes: Callable[[int, int], tuple[int, int]]) -> Feed
         return hint(f"2n forward passes are central differences' count ({case}); "
                     "forward mode gets a column of J exactly from one tangent pass "
                     "per input")
+    if every(lambda n, m, fw, rv: fw == 1 and rv == 1):
+        return hint(f"both are wrong ({case}): one pass gives one column of J "
+                    "(forward, along one input) or one row (reverse, from one "
+                    "output); n inputs need n tangent passes, m outputs m backward")
     if every(lambda n, m, fw, rv: rv == 1):
         return hint(f"one backward pass gives the gradient of *one* output ({case}): "
                     "a Jacobian with m rows needs m backward passes; 1 is the count "
