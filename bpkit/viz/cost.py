@@ -75,14 +75,14 @@ def plot_memory_growth(ax_depth, ax_batch, depths, kept_depth, params_depth,
     ax_depth.legend(fontsize=8)
 
 
-def plot_checkpoint_memory(ax, segments, model_bytes, measured_bytes, plain_bytes,
+def plot_checkpoint_memory(ax, segments, model_bytes, counted_bytes, plain_bytes,
                            depth: int) -> None:
     """Peak bytes of checkpointed backprop against the segment length."""
     segments = np.asarray(segments)
     ax.plot(segments, np.asarray(model_bytes) / KB, "-", color="tab:green",
             label="model: checkpoints + one segment")
-    ax.plot(segments, np.asarray(measured_bytes) / KB, "o", color="tab:green", mfc="none",
-            label="measured (Checkpointed.peak_bytes)")
+    ax.plot(segments, np.asarray(counted_bytes) / KB, "o", color="tab:green", mfc="none",
+            label="counted by Checkpointed (peak_bytes)")
     ax.axhline(plain_bytes / KB, color="tab:red", ls="--", lw=1,
                label="plain backprop")
     ax.axvline(math.sqrt(depth), color="0.4", ls=":", lw=1, label="sqrt(depth)")
