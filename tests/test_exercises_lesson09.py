@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+import bpkit.conv
+from bpkit.conv import Conv2d, conv2d_backward, conv2d_forward, weight_grad_by_correlation
 from bpkit.exercises.lesson09 import (
     check_conv_backward,
     check_maxpool_backward,
@@ -22,7 +24,7 @@ def test_output_size_accepts_the_formula():
 
 @pytest.mark.parametrize("fn,words", [
     (lambda H, K, s, p: (H + 2 * p - K) // s, "the + 1 is missing"),
-    (lambda H, K, s, p: (H + p - K) // s + 1, "on *each* side"),
+    (lambda H, K, s, p: (H + p - K) // s + 1, "counted on one side only"),
     (lambda H, K, s, p: (H - K) // s + 1, "the padding is missing"),
     (lambda H, K, s, p: H + 2 * p - K + 1, "the stride is missing"),
     (lambda H, K, s, p: -(-(H + 2 * p - K) // s) + 1, "rounded up"),
@@ -32,6 +34,8 @@ def test_output_size_accepts_the_formula():
     (lambda H, K, s, p: 8, "does not depend on the inputs"),
     (lambda H, K, s, p: H // s, "wrong for H=10, K=4, stride=3, padding=2"),
     (lambda H, K, s, p: None, "should return a number, got None"),
+    (lambda H, K, s, p: float((H + 2 * p - K) // s + 1), "return an integer"),
+    (lambda H, K, s, p: (H + 2 * s - K) // p + 1, "stride and padding are swapped"),
 ])
 def test_output_size_names_each_mistake(fn, words):
     fb = check_output_size(fn)
@@ -81,7 +85,28 @@ def conv_backward(x, w, dy, slip=None):
         return dx, dw.sum(axis=1), db
     if slip == "db_other":
         db = db + 1
+    if slip == "float32":
+        return dx.astype(np.float32), dw.astype(np.float32), db.astype(np.float32)
     return dx, dw, db
+
+
+def conv_backward_assigning(x, w, dy):
+    """The loop version with dx[...] = where += belongs."""
+    dx, dw, db = conv_backward(x, w, dy)
+    K, (OH, OW) = w.shape[2], dy.shape[2:]
+    dx = np.zeros_like(x)
+    for a in range(K):
+        for e in range(K):
+            dx[:, :, a:a + OH, e:e + OW] = np.einsum("nfij,fc->ncij", dy, w[:, :, a, e])
+    return dx, dw, db
+
+
+def conv_backward_last_image(x, w, dy):
+    """dw overwritten image by image: only the last image's share is left."""
+    dx, _, db = conv_backward(x, w, dy)
+    for n in range(len(x)):
+        dwn = conv_backward(x[n:n + 1], w, dy[n:n + 1])[1]
+    return dx, dwn, db
 
 
 def test_conv_backward_accepts_the_solution():
@@ -89,8 +114,55 @@ def test_conv_backward_accepts_the_solution():
     assert fb.ok and "flipped kernel" in fb.message
 
 
+def test_conv_backward_accepts_float32_answers():
+    fb = check_conv_backward(lambda x, w, dy: conv_backward(x, w, dy, "float32"))
+    assert fb.ok, fb.message
+
+
+@pytest.mark.parametrize("fn,words", [
+    (conv_backward_assigning, "dx[...] += ..., not dx[...] = ..."),
+    (conv_backward_last_image, "dw is the last image's share only"),
+])
+def test_conv_backward_names_overwriting(fn, words):
+    fb = check_conv_backward(fn)
+    assert not fb.ok and words in fb.message, fb.message
+
+
+def test_conv_backward_refuses_bpkits_own_backward_and_puts_it_back():
+    def uses_backward(x, w, dy):
+        dx, dw, db = conv2d_backward(dy, conv2d_forward(x, w)[1])
+        return dx, dw, db
+
+    def uses_module(x, w, dy):
+        return bpkit.conv.conv2d_backward(dy, conv2d_forward(x, w)[1])
+
+    def uses_layer(x, w, dy):
+        layer = Conv2d(w.shape[1], w.shape[0], w.shape[2], np.random.default_rng(0))
+        layer.W.data[...] = w
+        layer(x)
+        dx = layer.backward(dy)
+        return dx, layer.W.grad, layer.b.grad
+
+    def uses_correlation(x, w, dy):
+        dx, _, db = conv_backward(x, w, dy)
+        return dx, weight_grad_by_correlation(x, dy, w.shape[2]), db
+
+    for fn, name in ((uses_backward, "conv2d_backward"), (uses_module, "conv2d_backward"),
+                     (uses_layer, "Conv2d.backward"),
+                     (uses_correlation, "weight_grad_by_correlation")):
+        fb = check_conv_backward(fn)
+        assert not fb.ok and f"calls bpkit's {name}: the exercise is to write" in fb.message, \
+            fb.message
+    # everything is back afterwards, in the package and here
+    assert conv2d_backward is bpkit.conv.conv2d_backward
+    assert conv2d_backward.__name__ == "conv2d_backward"
+    assert Conv2d.backward.__name__ == "backward"
+    _, cache = conv2d_forward(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)))
+    assert conv2d_backward(np.ones((1, 1, 2, 2)), cache)[2][0] == 4
+
+
 @pytest.mark.parametrize("slip,words", [
-    ("no_flip", "dx is missing the flip"),
+    ("no_flip", "adding dy[i, j] * w into each window (the loop version) needs w as it is"),
     ("flip_dw", "dw is flipped"),
     ("channels", "channel axes swapped"),
     ("mean_batch", "averaged over the batch"),
@@ -154,6 +226,29 @@ def _each_max(x, dy, split=False):
     return is_max * _up(dy)
 
 
+def _slip_reshape_only(x, dy):
+    N, C, H, W = x.shape
+    groups = x.reshape(N, C, H // 2, W // 2, 4)                     # no transpose
+    routed = groups.argmax(axis=-1)[..., None] == np.arange(4)
+    return (routed * dy[..., None]).reshape(x.shape)
+
+
+def _slip_loop(x, dy, stride=2, swap=False):
+    N, C, H, W = x.shape
+    dx = np.zeros_like(x)
+    for i in range(H // 2):
+        for j in range(W // 2):
+            win = x[:, :, stride * i:stride * i + 2, stride * j:stride * j + 2].reshape(N, C, 4)
+            k = win.argmax(axis=-1)
+            for n in range(N):
+                for c in range(C):
+                    r_, c_ = divmod(int(k[n, c]), 2)
+                    if swap:
+                        r_, c_ = c_, r_
+                    dx[n, c, stride * i + r_, stride * j + c_] = dy[n, c, i, j]
+    return dx
+
+
 def test_maxpool_backward_accepts_the_solution():
     fb = check_maxpool_backward(maxpool_backward)
     assert fb.ok and "argmax" in fb.message
@@ -163,7 +258,7 @@ def test_maxpool_backward_accepts_the_solution():
     (lambda x, dy: _up(dy) / 4, "that is average pooling"),
     (lambda x, dy: _up(dy), "every entry of the window gets all of dy"),
     (lambda x, dy: _each_max(x, dy), "every maximum gets all of dy"),
-    (lambda x, dy: _each_max(x, dy, split=True), "you split dy among the maxima"),
+    (lambda x, dy: _each_max(x, dy, split=True), "a valid choice (the max has a kink there"),
     (lambda x, dy: maxpool_backward(x[..., ::-1, ::-1], dy[..., ::-1, ::-1])[..., ::-1, ::-1],
      "the last maximum"),
     (lambda x, dy: maxpool_backward(-x, dy), "routed to the smallest entry"),
@@ -172,6 +267,10 @@ def test_maxpool_backward_accepts_the_solution():
     (lambda x, dy: dy, "the shape of dy"),
     (lambda x, dy: 2 * maxpool_backward(x, dy), "for each 2x2 window"),
     (lambda x, dy: "dx", "got the string"),
+    (lambda x, dy: _slip_reshape_only(x, dy), "your windows are not 2x2"),
+    (lambda x, dy: _slip_loop(x, dy, swap=True), "row and column swapped"),
+    (lambda x, dy: _slip_loop(x, dy, stride=1), "the stride is missing"),
+    (lambda x, dy: maxpool_backward(x, dy) * x, "dx multiplies dy by x at the argmax"),
 ])
 def test_maxpool_backward_names_each_mistake(fn, words):
     fb = check_maxpool_backward(fn)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Callable
+import contextlib
+import threading
+from typing import Callable, Iterator
 
 import numpy as np
 
 from ..conv import conv2d_backward, conv2d_forward, maxpool_backward, maxpool_forward
 from ..conv.as_convolutions import input_grad_by_full_convolution
 from . import (
-    NOT_ATTEMPTED, Feedback, array, arrays, call, correct, hard_coded,
+    NOT_ATTEMPTED, Feedback, LearnerError, array, arrays, call, correct, hard_coded,
     hard_coded_hint, hint, hints_on_error, name_of, non_finite, not_attempted,
     number, order_hint, run,
 )
@@ -30,8 +32,8 @@ _SIZE_MISTAKES = [
      "the + 1 is missing: with the kernel at the very first position, there is already "
      "one output. out = (H + 2p - K) // s + 1"),
     (lambda H, K, s, p: (H + p - K) // s + 1,
-     "the padding counts twice: p zeros are added on *each* side, so the padded size is "
-     "H + 2p"),
+     "the padding is counted on one side only: p zeros are added on *each* side, so "
+     "the padded size is H + 2p"),
     (lambda H, K, s, p: (H - K) // s + 1,
      "the padding is missing: the kernel slides over the padded input, H + 2p cells"),
     (lambda H, K, s, p: H + 2 * p - K + 1,
@@ -49,18 +51,41 @@ _SIZE_MISTAKES = [
 ]
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _swapped(output_size) -> bool:
+    """The formula with stride and padding read the other way round."""
+    try:
+        return all(output_size(H, K, p, s) == _formula(H, K, s, p)
+                   for H, K, s, p in _SIZE_CASES if p > 0)
+    except Exception:
+        return False
+
+
 @hints_on_error(should="return a whole number")
 def check_output_size(output_size: Callable[[int, int, int, int], int]) -> Feedback:
     """`output_size(H, K, stride, padding)` -> the number of positions along one axis."""
     first = call(output_size, *_SIZE_CASES[0])
     if first is NOT_ATTEMPTED:
         return not_attempted("output_size(H, K, stride, padding)")
-    got = [number(first, name_of(output_size))]
-    for case in _SIZE_CASES[1:]:
-        got.append(number(run(output_size, *case), name_of(output_size)))
+    raw = [first]
+    try:
+        for case in _SIZE_CASES[1:]:
+            raw.append(run(output_size, *case))
+    except LearnerError as e:
+        if "ZeroDivisionError" in str(e) and _swapped(output_size):
+            return hint("stride and padding are swapped: the arguments come in the order "
+                        "(H, K, stride, padding), and with padding 0 you divide by zero")
+        raise
+    got = [number(g, name_of(output_size)) for g in raw]
     want = [_formula(*c) for c in _SIZE_CASES]
     if hard_coded(got, want, lambda a, b: a == b):
         return hard_coded_hint("output_size", "H, K, stride and padding")
+    if got == want and not all(_is_int(g) for g in raw):
+        return hint("the right counts, but not as integers (e.g. 4.0): return an integer, "
+                    "(H + 2 * padding - K) // stride + 1 with ints gives one")
     if got == want:
         return correct("out = (H + 2p - K) // s + 1 at all six sizes, strides and "
                        "paddings")
@@ -92,7 +117,8 @@ def _conv_case(seed: int):
 
 
 def _close(a, b) -> bool:
-    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-8, atol=1e-10)
+    """Equal to float32 rounding: an answer computed in float32 is still right."""
+    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-6, atol=1e-8)
 
 
 def _conv_mistakes(x, w, dy, want):
@@ -101,10 +127,22 @@ def _conv_mistakes(x, w, dy, want):
     N, C, H, W = x.shape
     unflipped = input_grad_by_full_convolution(dy, w[:, :, ::-1, ::-1], x.shape)
     per_example = np.einsum("nfij,ncijab->nfcab", dy, _windows(x, w.shape[2]))
+    K, (OH, OW) = w.shape[2], dy.shape[2:]
+    overwritten = np.zeros_like(x)
+    for a in range(K):  # the loop version with = where += belongs
+        for e in range(K):
+            overwritten[:, :, a:a + OH, e:e + OW] = np.einsum("nfij,fc->ncij", dy,
+                                                              w[:, :, a, e])
     return [
         ("dx", unflipped,
-         "dx is missing the flip: in the full convolution of dy, the kernel is turned by "
-         "180 degrees, w[:, :, ::-1, ::-1] (pixel x[r, c] met w[r - i, c - j])"),
+         "dx uses the kernel turned the wrong way: sliding over dy padded by K - 1 (a "
+         "full convolution) needs the kernel flipped, w[:, :, ::-1, ::-1]; adding "
+         "dy[i, j] * w into each window (the loop version) needs w as it is, no flip "
+         "(pixel x[r, c] met w[r - i, c - j])"),
+        ("dx", overwritten,
+         "dx keeps only the last share a pixel gets: the windows overlap, so a pixel "
+         "collects a share from every window it sat in; add them, dx[...] += ..., "
+         "not dx[...] = ..."),
         ("dw", dw[:, :, ::-1, ::-1],
          "dw is flipped: dw is a correlation of x with dy, with no flip: "
          "dw[f, c, a, e] = sum over n, i, j of dy[n, f, i, j] * x[n, c, i + a, j + e]"),
@@ -119,6 +157,9 @@ def _conv_mistakes(x, w, dy, want):
          "n to get w's shape (F, C, K, K)"),
         ("dw", per_example[0],
          "dw is the first image's share only: w was used by every image, sum over n"),
+        ("dw", per_example[-1],
+         "dw is the last image's share only (each image replaced the one before?): w "
+         "was used by every image, so add their shares, sum over n"),
         ("dw", per_example.sum(axis=2),
          "dw sums over the input channels instead of the batch: each (filter, channel) "
          "pair has its own kernel, so sum over n (and the positions) only"),
@@ -139,6 +180,59 @@ def _conv_mistakes(x, w, dy, want):
     ]
 
 
+class _Refused(Exception):
+    """Raised by one of bpkit's convolution gradients while the learner's function runs."""
+
+
+def _guarded() -> list[tuple[object, str]]:
+    """(owner, name) of every bpkit function that computes a convolution's gradients."""
+    from .. import conv
+    from ..conv import as_convolutions, conv2d, reference
+    names = ("conv2d_backward", "conv2d_backward_loop", "input_grad_by_full_convolution",
+             "weight_grad_by_correlation")
+    return ([(mod, n) for mod in (conv, conv2d, as_convolutions, reference)
+             for n in names if n in vars(mod)] + [(conv2d.Conv2d, "backward")])
+
+
+@contextlib.contextmanager
+def _refusing_conv_backward(fn: Callable) -> Iterator[list[str]]:
+    """Inside the block, on this thread, bpkit's convolution gradients raise; the list
+    yielded names the first one the learner's function called. Everything (also
+    the learner's globals, where the notebook imported them) is put back on leaving,
+    on error too; other threads see bpkit unchanged."""
+    called: list[str] = []
+    thread = threading.get_ident()
+    undo = []
+    spaces = [getattr(fn, "__globals__", {})]
+
+    def stub(original, name):
+        def refuse(*args, **kwargs):
+            if threading.get_ident() != thread:
+                return original(*args, **kwargs)
+            if not called:
+                called.append(name)
+            raise _Refused(f"calls bpkit's {name}")
+        return refuse
+
+    try:
+        originals = {}
+        for owner, name in _guarded():
+            original = vars(owner)[name]
+            label = "Conv2d.backward" if isinstance(owner, type) else name
+            originals[id(original)] = (original, label)
+            setattr(owner, name, stub(original, label))
+            undo.append(lambda o=owner, n=name, v=original: setattr(o, n, v))
+        for space in spaces:
+            for key, value in list(space.items()):
+                if id(value) in originals and value is originals[id(value)][0]:
+                    space[key] = stub(*originals[id(value)])
+                    undo.append(lambda d=space, k=key, v=value: d.__setitem__(k, v))
+        yield called
+    finally:
+        for step in reversed(undo):
+            step()
+
+
 def _windows(x, K):
     """(N, C, OH, OW, K, K) windows of x, stride 1, no padding."""
     return np.lib.stride_tricks.sliding_window_view(x, (K, K), axis=(2, 3))
@@ -151,13 +245,23 @@ def check_conv_backward(conv_backward: Callable[..., tuple]) -> Feedback:
     x (N, C, H, W), w (F, C, K, K), dy (N, F, OH, OW) = dL/dy.
     """
     args, want = _conv_case(0)
-    got = call(conv_backward, *args)
+    args2, want2 = _conv_case(1)
+    with _refusing_conv_backward(conv_backward) as called:
+        try:
+            got = call(conv_backward, *args)
+            got2 = None if got is NOT_ATTEMPTED else run(conv_backward, *args2)
+        except LearnerError:
+            if not called:
+                raise
+        if called:
+            return hint(f"{name_of(conv_backward)} calls bpkit's {called[0]}: the "
+                        "exercise is to write the backward pass yourself, from section "
+                        "2's three rules (conv2d_forward may help, the backward may not)")
     if got is NOT_ATTEMPTED:
         return not_attempted("conv_backward(x, w, dy)")
     who, what = name_of(conv_backward), "three arrays: dx, dw, db"
     got = list(arrays(got, _NAMES, who, what))
-    args2, want2 = _conv_case(1)
-    got2 = list(arrays(run(conv_backward, *args2), _NAMES, who, what))
+    got2 = list(arrays(got2, _NAMES, who, what))
 
     def all_close(a, b):
         return all(_close(p, q) for p, q in zip(a, b))
@@ -235,6 +339,8 @@ def _pool_mistakes(x, dy):
     up = np.repeat(np.repeat(dy, 2, axis=2), 2, axis=3)
     mins = np.zeros_like(blk)
     np.put_along_axis(mins, np.argmin(blk, axis=-1)[..., None], 1.0, axis=-1)
+    first = np.zeros_like(blk)
+    np.put_along_axis(first, np.argmax(blk, axis=-1)[..., None], 1.0, axis=-1)
     return [
         (up / 4, "the gradient is spread over the window: that is average pooling. Max "
                  "pooling's output is the largest entry only, so route each dy to the "
@@ -245,8 +351,10 @@ def _pool_mistakes(x, dy):
          "on a tie, every maximum gets all of dy, so the gradient is counted twice; give "
          "it to one of them, the first in row-major order (as PyTorch does)"),
         (_unblocks(is_max * dy[..., None] / ties, x.shape),
-         "on a tie you split dy among the maxima: right in total, but backprop (and "
-         "PyTorch) gives it all to one of them, the first in row-major order"),
+         "on a tie you split dy among the maxima: right in total, and a valid choice (the "
+         "max has a kink there, any split adding up to dy is a subgradient), but this "
+         "exercise follows np.argmax and PyTorch: all of it to the first maximum in "
+         "row-major order"),
         (_unblocks(last * dy[..., None], x.shape),
          "on a tie you route to the last maximum; take the first in row-major order "
          "(np.argmax does), as PyTorch does"),
@@ -254,7 +362,42 @@ def _pool_mistakes(x, dy):
          "routed to the smallest entry: route to the largest (argmax)"),
         (x * up, "dx multiplies dy by x: max pooling passes the value through, so its "
                  "local gradient is 1 at the argmax and 0 elsewhere"),
+        (x * _unblocks(first * dy[..., None], x.shape),
+         "dx multiplies dy by x at the argmax: max pooling passes the maximum through "
+         "unchanged, so its local gradient there is 1: dx = dy at the argmax, not dy * x"),
+        (_flat_groups(x, dy),
+         "your windows are not 2x2: x.reshape(N, C, H//2, W//2, 4) groups 4 neighbours "
+         "along a row. Split both axes, reshape(N, C, H//2, 2, W//2, 2), bring the two "
+         "2s together with transpose(0, 1, 2, 4, 3, 5), and undo both on the way back"),
+        (_routed(x, dy, swap=True),
+         "row and column swapped: in a 2x2 window flattened row by row, index k sits at "
+         "row k // 2, column k % 2"),
+        (_routed(x, dy, stride=1),
+         "the stride is missing: window (i, j) covers rows 2i, 2i + 1 and columns 2j, "
+         "2j + 1, not rows i, i + 1"),
     ]
+
+
+def _routed(x, dy, stride=2, swap=False):
+    """A loop version: window (i, j) at rows stride*i.., its first maximum gets dy[i, j]."""
+    N, C, H, W = x.shape
+    dx = np.zeros_like(x)
+    for i in range(H // 2):
+        for j in range(W // 2):
+            win = x[:, :, stride * i:stride * i + 2, stride * j:stride * j + 2]
+            k = win.reshape(N, C, 4).argmax(axis=-1)
+            r, c = (k % 2, k // 2) if swap else (k // 2, k % 2)
+            n, ch = np.meshgrid(np.arange(N), np.arange(C), indexing="ij")
+            dx[n, ch, stride * i + r, stride * j + c] = dy[:, :, i, j]
+    return dx
+
+
+def _flat_groups(x, dy):
+    """Routing over groups of 4 consecutive entries (a reshape without the transpose)."""
+    N, C, H, W = x.shape
+    groups = x.reshape(N, C, H // 2, W // 2, 4)
+    routed = groups.argmax(axis=-1)[..., None] == np.arange(4)
+    return (routed * dy[..., None]).reshape(x.shape)
 
 
 @hints_on_error(should="return dx, an array shaped like x")
