@@ -4,9 +4,11 @@ In training mode each unit is kept with probability 1 - p and scaled by
 1 / (1 - p), so the expected output equals the input and evaluation needs no
 rescaling. The forward pass draws one mask and keeps it; the backward pass
 multiplies the incoming gradient by that same mask. A dropped unit's mask
-entry is 0, so its gradient is exactly 0: no derivative is computed for it
-"and then dropped", the multiplication by 0 *is* the derivative. In eval mode
-dropout is the identity, forward and backward.
+entry is 0, so dL/dx for it is exactly 0, and so is everything below it. Dense
+code still computes the dropped unit's activation (forward) and the dL/dy the
+layer above hands back for it (a dense product), and then multiplies both by
+0: that part of "computed and then dropped" is true. In eval mode dropout is
+the identity, forward and backward.
 """
 
 from __future__ import annotations

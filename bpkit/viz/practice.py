@@ -6,7 +6,7 @@ machine constrained layout costs more than drawing the lines.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -46,10 +46,12 @@ def plot_runs(ax, runs: Mapping[str, History], key: str = "val_loss",
             ax.axvline(stopped[name], color=color, ls="--", lw=1)
 
 
-def train_val_panel(ax, runs: Mapping[str, History], title: str = "") -> None:
-    """Each run's training (dashed) and validation (solid) loss, one colour per run."""
+def train_val_panel(ax, runs: Mapping[str, History], title: str = "",
+                    colors: Sequence[str] = RUN_COLORS) -> None:
+    """Each run's training (dashed) and validation (solid) loss, one colour per run
+    (pass other `colors` to keep a colour from meaning two things in one figure)."""
     setup_curve_axes(ax, title)
-    for (name, h), color in zip(runs.items(), RUN_COLORS):
+    for (name, h), color in zip(runs.items(), colors):
         ax.plot(np.clip(h.train_loss, 1e-3, None), color=color, lw=1.2, ls="--")
         ax.plot(h.val_loss, color=color, lw=1.6, label=name)
     ax.legend(fontsize=8, loc="lower left", title="solid: validation, dashed: train",
@@ -58,8 +60,15 @@ def train_val_panel(ax, runs: Mapping[str, History], title: str = "") -> None:
 
 def runs_figure(runs: Mapping[str, History],
                 stopped: Mapping[str, int | None] | None = None,
-                figsize: tuple[float, float] = (11.0, 3.4)):
-    """Two panels: the runs' training loss and their validation loss."""
+                figsize: tuple[float, float] = (11.0, 3.4),
+                early: tuple[str, int, int] | None = None):
+    """Two panels: the runs' training loss and their validation loss.
+
+    `early = (run, stopped_at, restored)` marks early stopping *on* that run,
+    in the validation panel only (it watches the validation loss): a dashed
+    line in that run's colour where it stopped and a star at the epoch it restored, each in
+    the legend, instead of a second curve drawn over the first.
+    """
     import matplotlib.pyplot as plt
 
     fig, (a, b) = plt.subplots(1, 2, figsize=figsize, sharex=True)
@@ -68,6 +77,14 @@ def runs_figure(runs: Mapping[str, History],
     plot_runs(a, runs, "train_loss", stopped)
     setup_curve_axes(b, "validation loss (dot: its minimum)", ylabel="")
     plot_runs(b, runs, "val_loss", stopped)
+    if early is not None:
+        name, at, restored = early
+        color = RUN_COLORS[list(runs).index(name)]
+        b.axvline(at, color=color, ls="--", lw=1.2,
+                  label=f"early stopping on '{name}': stopped at epoch {at}")
+        b.plot([restored], [runs[name].val_loss[restored]], "*", color=color, ms=13,
+               mec="black", mew=0.8, label=f"... and restored epoch {restored}")
+        b.legend(fontsize=8, loc="upper right")
     b.set_ylim(0.3, 3.0)
     a.legend(fontsize=8, loc="lower left")
     return fig
