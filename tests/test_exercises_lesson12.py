@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpkit.blocks import BatchNorm1d
-from bpkit.exercises import lesson12
+from bpkit.exercises import _capstone_net, lesson12
+from bpkit.exercises._capstone_net import _reference as reference
 from bpkit.exercises.lesson12 import (
-    BACKWARD_ORDER, PARAMS, case, check_full_backward, ready_to_train, reference,
+    BACKWARD_ORDER, PARAMS, case, check_full_backward, ready_to_train,
 )
 from bpkit.layers import Linear, Tanh
 from bpkit.losses import softmax_cross_entropy
@@ -79,9 +80,23 @@ CHECK_NAMES = [
     "check_dh", "check_dW2", "check_db2", "check_dbn", "check_dgamma", "check_dbeta",
     "check_dxhat", "check_dinv_std", "check_dvar", "check_dxc", "check_dmean",
     "check_dh_pre", "check_dW1", "check_db1", "check_full_backward",
+    "check_dlogits_fused", "check_dh_pre_fused",
 ]
+
+
+def dlogits_fused(f, d):
+    return (f.probs - np.eye(f.probs.shape[1])[f.y]) / _n(f)
+
+
+def dh_pre_fused(f, d):
+    g = d.bn * f.gamma
+    return f.inv_std * (g - g.mean(axis=0) - f.xhat * (g * f.xhat).mean(axis=0))
+
+
 KIND_SOLUTIONS = {f"check_d{t}": fn for t, fn in SOL.items()}
 KIND_SOLUTIONS["check_full_backward"] = full_backward
+KIND_SOLUTIONS["check_dlogits_fused"] = dlogits_fused
+KIND_SOLUTIONS["check_dh_pre_fused"] = dh_pre_fused
 KIND_RETURNS_NOTHING: set[str] = set()
 
 
@@ -136,7 +151,7 @@ def test_the_complex_step_agrees_with_bpkit_layers_at_random_shapes(seed, n, d, 
     f = SimpleNamespace(**values)
     _, grads = _layers_grads(f)
     for name, want in grads.items():
-        got = lesson12.measure(values, name)
+        got = _capstone_net._measure(values, name)
         scale = np.max(np.abs(want), initial=0.0)
         assert np.max(np.abs(got - want)) <= 1e-9 * scale + 1e-13, name
 
@@ -176,7 +191,7 @@ def test_measured_gradients_of_every_tensor_agree_with_torch(k):
 
 def test_measuring_an_unknown_tensor_is_a_clear_error():
     with pytest.raises(ValueError, match="name must be a parameter .* got 'X'"):
-        lesson12.measure(lesson12.inputs(0, 3, 2, 2, 2), "X")
+        _capstone_net._measure(lesson12.inputs(0, 3, 2, 2, 2), "X")
 
 
 def test_a_path_is_measured_with_the_other_consumers_input_held_fixed():
@@ -227,6 +242,14 @@ def _bn_fused(f, d, mean_term=True, var_term=True):
     """BatchNorm's compact backward (lesson 04), optionally without a term."""
     g = d.bn * f.gamma
     out = g - mean_term * g.mean(axis=0) - var_term * f.xhat * (g * f.xhat).mean(axis=0)
+    return f.inv_std * out
+
+
+def _bn_fused_bessel(f, d):
+    """The fused formula with the unbiased variance's N/(N-1) on its variance term."""
+    n = _n_(f)
+    g = d.bn * f.gamma
+    out = g - g.mean(axis=0) - n / (n - 1) * f.xhat * (g * f.xhat).mean(axis=0)
     return f.inv_std * out
 
 
@@ -314,6 +337,36 @@ MISTAKES = [
     ("W1", lambda f, d: d.h_pre.T @ f.X, "transposed"),
     ("W1", lambda f, d: f.X.T @ d.h_pre / _n_(f), "already inside dh_pre"),
     ("b1", lambda f, d: d.h_pre, "missing the sum over the batch"),
+    # slips the first review found with only the generic hint
+    ("bn", lambda f, d: d.h * (1 - np.tanh(f.h) ** 2), "do not apply tanh (or cosh)"),
+    ("bn", lambda f, d: d.h / np.cosh(f.h) ** 2, "do not apply tanh (or cosh)"),
+    ("var", lambda f, d: -d.inv_std * (f.var + f.eps) ** -1.5, "2 times too large"),
+    ("h_pre", lambda f, d: d.xc - d.mean / _n_(f), "the mean has the wrong sign"),
+    ("h_pre", lambda f, d: d.xc + d.mean * _n_(f), "N^2 times too large"),
+    ("h_pre", lambda f, d: _bn_fused_bessel(f, d), "not 1/(N-1)"),
+    ("xc", lambda f, d: d.xhat * f.inv_std + (d.var * 2 * f.xc / _n_(f)).sum(axis=0),
+     "summed over the batch it adds up to zero"),
+    ("counts_sum_inv", lambda f, d: f.counts.sum(axis=1, keepdims=True),
+     "sums the local derivative, counts, alone: multiply it by the gradient that "
+     "arrives, d.probs"),
+    # right with the measured d, wrong with made-up gradients in d (third call)
+    ("logits", lambda f, d: d.norm_logits + d.logit_maxes,
+     "multiply it by the mask (f.logits == f.logit_maxes)"),
+    ("logits", lambda f, d: d.norm_logits - d.logit_maxes * (f.logits == f.logit_maxes),
+     "the path through logit_maxes has the wrong sign"),
+    ("logits", lambda f, d: d.norm_logits, "dlogits has only the path through "
+     "norm_logits: the path through logit_maxes is zero here only because"),
+    ("logit_maxes", lambda f, d: d.norm_logits.sum(axis=1, keepdims=True),
+     "dlogit_maxes carries a minus"),
+    ("b1", lambda f, d: d.h_pre.mean(axis=0), "sum, not mean"),
+    ("b1", lambda f, d: -d.h_pre.sum(axis=0), "b1 is added (h_pre = X @ W1 + b1)"),
+    ("counts_sum_inv", lambda f, d: -f.counts.sum(axis=1, keepdims=True) / _n_(f),
+     "dcounts_sum_inv does not change when d changes"),
+    ("h_pre", _bn_fused, "build dh_pre from the gradients of the tensors that use "
+     "h_pre directly, d.mean and d.xc"),
+    # reading a gradient d does not hold
+    ("h", lambda f, d: d.h @ f.W2, "d has no h: d holds only the gradients of the "
+     "tensors after h"),
 ]
 
 
@@ -354,8 +407,21 @@ def test_printing_f_lists_every_tensor_and_its_shape():
 
 
 # ------------------------------------------------------------ the whole backward pass
-def test_the_fused_batchnorm_backward_passes_the_dh_pre_check():
-    assert lesson12.check_dh_pre(_bn_fused).ok
+def test_the_fused_answers_pass_their_own_checks_and_are_named_as_the_notebook_names_them():
+    assert lesson12.check_dlogits_fused(dlogits_fused).ok
+    assert lesson12.check_dh_pre_fused(_bn_fused).ok
+    fb = lesson12.check_dlogits_fused(not_yet)
+    assert fb.message == "not attempted yet: dlogits_fused(f, d)", fb
+    fb = lesson12.check_dh_pre_fused(not_yet)
+    assert fb.message == "not attempted yet: dh_pre_fused(f, d)", fb
+
+
+def test_a_fused_answer_reading_a_gradient_it_should_not_is_told_what_d_holds():
+    fb = lesson12.check_dlogits_fused(SOL["logits"])
+    assert "d has no norm_logits: dlogits_fused works from f alone" in fb.message, fb
+    fb = lesson12.check_dh_pre_fused(SOL["h_pre"])
+    assert "d has no xc: d holds only the gradients of bn and the tensors after it" \
+        in fb.message, fb
 
 
 def test_full_backward_accepts_the_chained_solutions():
@@ -381,7 +447,7 @@ def _swap_w2(f):
     return tuple(g)
 
 
-def test_full_backward_names_the_first_wrong_gradient_and_its_slip():
+def test_full_backward_names_the_first_wrong_gradient_from_the_loss_end():
     fb = check_full_backward(_swap_w2)
     assert fb.status == "hint" and fb.message.startswith("dW1, db1, dgamma, dbeta, db2 "
                                                          "right"), fb
@@ -393,7 +459,8 @@ def test_full_backward_names_the_first_wrong_gradient_and_its_slip():
         return tuple(g)
 
     fb = check_full_backward(two_wrong)
-    assert "dW1 is transposed" in fb.message and "1 more wrong" in fb.message, fb
+    assert "dW1" not in fb.message.split(";")[1] and "1 more wrong" in fb.message, fb
+    assert fb.message.startswith("db1, dbeta, dW2, db2 right; dgamma"), fb
 
 
 def test_full_backward_in_the_wrong_order_is_told_so():
@@ -408,3 +475,200 @@ def test_ready_to_train_says_what_is_missing(capsys):
     assert "write full_backward above first" in capsys.readouterr().out
     assert ready_to_train(_swap_w2) is False
     assert "not right yet" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------ what the first review found
+def _numbers(message):
+    import re
+    return re.findall(r"gives (\S+), expected (\S+?)[;.]? ", message + " ")
+
+
+@pytest.mark.parametrize("t, wrong", [
+    ("logprobs", lambda f, d: _dlogprobs(f, d) * _n(f) / 7),
+    ("h_pre", lambda f, d: d.xc + d.mean / 7),
+    ("xc", lambda f, d: d.xhat * f.inv_std + d.var * 2 * f.xc / 7),
+    ("h", lambda f, d: SOL["h"](f, d) * (_n(f) == 7)),
+])
+def test_an_answer_right_only_at_the_first_batch_size_names_that_and_never_repeats_a_number(
+        t, wrong):
+    fb = _check(t)(wrong)
+    assert "right on the first batch (N = 7) but not on another batch shape (N = 5)" \
+        in fb.message and "N = len(f.y)" in fb.message, fb
+    got, want = _numbers(fb.message)[0]
+    assert got != want, fb
+
+
+def test_a_nan_answer_names_the_gradient_once():
+    fb = _check("h")(lambda f, d: SOL["h"](f, d) * np.nan)
+    assert fb.message.startswith("dh holds nan or inf"), fb
+
+
+def test_measure_and_reference_are_not_lesson12s_public_names():
+    for name in ("measure", "reference", "_measure", "_reference"):
+        assert name not in lesson12.__all__
+        assert not hasattr(lesson12, name) or name.startswith("_")
+    assert not hasattr(lesson12, "measure") and not hasattr(lesson12, "reference")
+
+
+def _bn_layer_dh_pre(f, d):
+    bn = BatchNorm1d(f.W1.shape[1], eps=f.eps)
+    bn.gamma.data[:], bn.beta.data[:] = f.gamma, f.beta
+    bn.forward(f.h_pre)
+    return bn.backward(d.bn)
+
+
+def _swallowing(f, d):
+    try:  # catching the refusal does not help: the check saw the call
+        return _capstone_net._measure(vars(f), "xc")
+    except Exception:
+        return SOL["xc"](f, d)
+
+
+def _linear_dh(f, d):
+    lin = Linear(*f.W2.shape, np.random.default_rng(0))
+    lin.W.data[:], lin.b.data[:] = f.W2, f.b2
+    lin.forward(f.h)
+    return lin.backward(d.logits)
+
+
+def _tanh_dbn(f, d):
+    t = Tanh()
+    t.forward(f.bn)
+    return t.backward(d.h)
+
+
+from bpkit.exercises import lesson04  # noqa: E402
+from bpkit.losses import CrossEntropyLoss  # noqa: E402
+
+COPIED = [
+    ("xc", lambda f, d: _capstone_net._measure(vars(f), "xc"),
+     "calls the check's own measurement"),
+    ("xc", lambda f, d: reference(0, "xc"), "calls the check's own measurement"),
+    ("xc", lambda f, d: lesson12.gradients_after(0, "h_pre").xc,
+     "calls the check's own measurement"),
+    ("xc", _swallowing, "_swallowing calls the check's own measurement"),
+    ("h_pre", _bn_layer_dh_pre, "_bn_layer_dh_pre calls bpkit's BatchNorm1d.backward"),
+    ("h_pre", lambda f, d: lesson04._bn_dx(d.bn, f.xhat, f.inv_std, f.gamma),
+     "calls lesson 04's BatchNorm backward"),
+    ("h", _linear_dh, "_linear_dh calls bpkit's Linear.backward"),
+    ("bn", _tanh_dbn, "_tanh_dbn calls bpkit's Tanh.backward"),
+    ("logits", lambda f, d: softmax_cross_entropy(f.logits, f.y)[1],
+     "calls bpkit's softmax_cross_entropy"),
+    ("logits", lambda f, d: CrossEntropyLoss()(f.logits, f.y)[1],
+     "calls bpkit's CrossEntropyLoss"),
+]
+
+
+@pytest.mark.parametrize("t, copied, words", COPIED, ids=[w for _, _, w in COPIED])
+def test_an_answer_copied_out_of_bpkit_is_refused_by_name(t, copied, words):
+    fb = _check(t)(copied)
+    assert fb.status == "hint" and words in fb.message, fb
+    assert "the capstone is to write every gradient yourself" in fb.message, fb
+
+
+def test_full_backward_built_from_bpkits_layers_is_refused():
+    def layers_backward(f):
+        return tuple(_layers_grads(f)[1][p] for p in PARAMS)
+
+    fb = check_full_backward(layers_backward)
+    assert fb.status == "hint" and "calls bpkit's" in fb.message, fb
+
+
+def _originals():
+    from bpkit import losses
+    return [Linear.__dict__["backward"], Tanh.__dict__["backward"],
+            BatchNorm1d.__dict__["backward"], losses.softmax_cross_entropy,
+            CrossEntropyLoss.__dict__["_fn"], lesson04._bn_dx,
+            _capstone_net._measure, _capstone_net._reference,
+            _capstone_net.gradients_after, lesson12.gradients_after]
+
+
+def test_the_guard_puts_everything_back_also_when_the_learner_raises():
+    from bpkit.exercises._capstone_guard import refusing_bpkit_gradients
+    before = _originals()
+    space = {"sce": softmax_cross_entropy}
+    with pytest.raises(ZeroDivisionError):
+        with refusing_bpkit_gradients(space):
+            assert space["sce"] is not softmax_cross_entropy
+            1 / 0
+    assert all(a is b for a, b in zip(_originals(), before))
+    assert space["sce"] is softmax_cross_entropy
+    # and after every kind of check: correct, hint, refused, raised
+    for fn in (SOL["h_pre"], _bn_layer_dh_pre, lambda f, d: 1 / 0, not_yet):
+        lesson12.check_dh_pre(fn)
+    check_full_backward(lambda f: tuple(_layers_grads(f)[1][p] for p in PARAMS))
+    assert all(a is b for a, b in zip(_originals(), before))
+
+
+def test_bpkit_is_unchanged_outside_the_guard_and_on_other_threads():
+    import threading
+
+    from bpkit.exercises._capstone_guard import Refused, refusing_bpkit_gradients
+    f = case(0)
+    want = _layers_grads(f)
+    seen = {}
+
+    def other_thread():
+        seen["grads"] = _layers_grads(f)
+
+    from bpkit import losses
+    with refusing_bpkit_gradients():
+        with pytest.raises(Refused, match="calls bpkit's softmax_cross_entropy"):
+            losses.softmax_cross_entropy(f.logits, f.y)
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+    assert seen["grads"][0] == want[0]
+    for name, g in want[1].items():
+        np.testing.assert_array_equal(seen["grads"][1][name], g)
+    again = _layers_grads(f)  # after the block, on this thread
+    for name, g in want[1].items():
+        np.testing.assert_array_equal(again[1][name], g)
+    assert _check("xc")(SOL["xc"]).ok  # the checks' own measurements still work
+
+
+def _chain(sol):
+    """A full_backward as the notebook writes it, over a YOUR_GRADIENTS of its own."""
+    space = {"YOUR_GRADIENTS": sol, "Tensors": lesson12.Tensors}
+    exec("def full_backward(f):\n"
+         "    d = Tensors(loss=1.0)\n"
+         "    for name, grad in YOUR_GRADIENTS.items():\n"
+         "        setattr(d, name, grad(f, d))\n"
+         "    return d.W1, d.b1, d.gamma, d.beta, d.W2, d.b2\n", space)
+    return space["full_backward"]
+
+
+def test_full_backward_names_the_inner_function_that_fails_its_own_check():
+    def dxc(f, d):
+        return d.xhat * f.inv_std
+
+    fb = check_full_backward(_chain({**SOL, "xc": dxc}))
+    assert fb.message.startswith("full_backward uses dxc, which fails its own check: "
+                                 "dxc has only the path through xhat"), fb
+
+    def dh(f, d):
+        return f.W2 @ d.logits.T
+
+    fb = check_full_backward(_chain({**SOL, "h": dh}))
+    assert "full_backward uses dh" in fb.message and "transposed" in fb.message, fb
+
+
+def test_full_backward_right_here_but_with_an_inner_slip_the_measurement_hides():
+    for t, wrong, words in [("b1", lambda f, d: d.h_pre.mean(axis=0), "sum, not mean"),
+                            ("logits", lambda f, d: d.norm_logits + d.logit_maxes,
+                             "mask")]:
+        fb = check_full_backward(_chain({**SOL, t: wrong}))
+        assert fb.status == "hint" and f"uses d{t}, which fails its own check" in \
+            fb.message and words in fb.message, fb
+
+
+def test_an_error_inside_full_backward_names_the_function_it_came_from():
+    def dh(f, d):
+        return d.logits @ f.W2.T.T
+
+    def full(f):  # dh raises; no dict of functions for the check to run
+        d = lesson12.Tensors(loss=1.0, logits=np.zeros((len(f.y), f.W2.shape[1])))
+        dh(f, d)
+
+    fb = check_full_backward(full)
+    assert fb.status == "hint" and "(inside dh)" in fb.message, fb
