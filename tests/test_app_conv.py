@@ -148,3 +148,23 @@ def test_static_figure_has_a_row_per_pick():
     fig = explorer_figure(picks=(("output", 0, 0), ("weight", 1, 1)))
     assert len(fig.subfigs) == 2
     assert "w[1,1] was used at all 9" in fig.subfigs[1]._suptitle.get_text()
+
+
+def test_numpy_composited_grids_look_like_matplotlibs_drawing():
+    # the app blends the grids and overlays into pixels drawn without them; they
+    # must land where matplotlib would draw the same images (at most a pixel's shift
+    # of a grid line from the nearest-neighbour resampling)
+    app = ConvExplorerApp()
+    for size, mode in ((8, "input"), (5, "weight")):
+        app.size_slider.value = size
+        app.mode_dropdown.value = mode
+        pixels = app._pixels[app.painter.frame].copy()
+        app.painter.composite(pixels)
+        for artist in app.painter.base + app.painter.overlays:
+            artist.set_visible(True)
+        app.fig.canvas.draw()
+        full = np.asarray(app.fig.canvas.buffer_rgba())[..., :3].astype(int)
+        for artist in app.painter.base + app.painter.overlays:
+            artist.set_visible(False)
+        differ = np.abs(full - pixels[..., :3].astype(int)).max(axis=-1) > 40
+        assert differ.mean() < 0.08, differ.mean()

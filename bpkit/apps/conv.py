@@ -52,8 +52,9 @@ class ConvExplorerApp(AppView):
                   self.padding_slider):
             w.observe(self.handler(lambda c: self.resize()), names="value")
         self.painter = ExplorerPainter(self.fig.subplots(1, 3, width_ratios=[1.3, 1, 1.1]))
-        for artist in self.painter.artists:  # composited in numpy instead: see render
-            artist.set_visible(False)
+        for artist in self.painter.artists + self.painter.base:  # composited in numpy
+            artist.set_visible(False)                            # instead: see render
+        self._blank = None  # the figure's pixels without the grids: titles and frames
         self._pixels: dict = {}  # frame -> the figure's static pixels (a few kept)
         self._busy = False  # slider limits set by the app itself do not redraw
         self.widget = widgets.VBox([
@@ -107,14 +108,17 @@ class ConvExplorerApp(AppView):
 
     def invalidate(self) -> None:
         super().invalidate()
+        self._blank = None
         self._pixels.clear()
 
     def render(self) -> None:
-        """The static grids drawn by matplotlib once per size; the overlays blended in.
+        """The figure drawn by matplotlib once, without its images; the grids and the
+        overlays blended in with numpy.
 
-        Drawing the three overlay images through matplotlib costs ~15 ms each
-        (it resamples them); blending the same bitmaps into a copy of the kept
-        pixels costs ~1 ms.
+        Drawing the images through matplotlib costs ~15 ms each (it resamples
+        them), a whole redraw tens of ms; every grid is square, so the axes never
+        move and blending the same bitmaps into a copy of the kept pixels costs a
+        few ms.
         """
         if self.closed:
             return
@@ -125,12 +129,16 @@ class ConvExplorerApp(AppView):
             self._layout_frozen = True
             self.painter.setup(self.model)
             self.painter.update(self.model, self.model.select())
+        if self._blank is None:
+            canvas.draw()
+            self._blank = np.asarray(canvas.buffer_rgba()).copy()
         frame = self.painter.frame
         if frame not in self._pixels:
-            canvas.draw()
             if len(self._pixels) >= 8:
                 self._pixels.pop(next(iter(self._pixels)))
-            self._pixels[frame] = np.asarray(canvas.buffer_rgba()).copy()
+            pixels = self._blank.copy()
+            self.painter.composite(pixels, base=True)
+            self._pixels[frame] = pixels
         pixels = self._pixels[frame].copy()
         self.painter.composite(pixels)
         self.image.value = png_bytes(pixels)

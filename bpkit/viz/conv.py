@@ -201,6 +201,7 @@ class ExplorerPainter:
             ax.set_title(title, fontsize=8)
         self.artists = list(self.overlays)
         self.bitmaps: list[np.ndarray | None] = [None, None, None]
+        self.base_bitmaps: list[np.ndarray | None] = [None, None, None]
         self.frame = None
         self._cells = (24, 24, 24)
 
@@ -224,8 +225,9 @@ class ExplorerPainter:
                 ring[p:-p, p:-p] = False
                 fill[ring] = (0.86, 0.86, 0.86, 1.0)
             labels = [[f"{v:g}" for v in row] for row in g]
-            img.set_data(number_grid(g.shape, cell, fill, labels, 0.3, 7,
-                                     dpi=dpi, lines=True))
+            self.base_bitmaps[k] = number_grid(g.shape, cell, fill, labels, 0.3, 7,
+                                               dpi=dpi, lines=True)
+            img.set_data(self.base_bitmaps[k])
             self._place(ax, img, g.shape, origins[k])
             self._place(ax, self.overlays[k], g.shape, origins[k])
         self.frame = (m.size, m.kernel, m.stride, m.padding)
@@ -276,14 +278,17 @@ class ExplorerPainter:
                                           0.72, 8, "darkred", True, dpi)
             img.set_data(self.bitmaps[k])
 
-    def composite(self, pixels: np.ndarray) -> None:
-        """Paint the overlays straight into a rendered figure's pixels (H, W, 4).
+    def composite(self, pixels: np.ndarray, base: bool = False) -> None:
+        """Paint the overlays (or, with `base`, the grids) straight into a rendered
+        figure's pixels (H, W, 4).
 
-        What matplotlib would draw for the overlay images, without it: an app
-        keeps the figure's static pixels and only blends these in, a few ms.
+        What matplotlib would draw for these images, without it: an app keeps the
+        figure's pixels without them and only blends these in, a few ms.
         """
         height = pixels.shape[0]
-        for img, bitmap in zip(self.overlays, self.bitmaps):
+        pairs = zip(self.base, self.base_bitmaps) if base else zip(self.overlays,
+                                                                   self.bitmaps)
+        for img, bitmap in pairs:
             if bitmap is None:
                 continue
             x0, x1, y1, y0 = img.get_extent()  # top row at y0 (inverted y axis)
@@ -302,9 +307,13 @@ class ExplorerPainter:
             if tr.size == 0 or tc.size == 0:
                 continue  # nothing to paint: only the band that has colour is blended
             ra, rb, ca, cb = tr[0], tr[-1] + 1, tc[0], tc[-1] + 1
-            src = bitmap[rows[ra:rb, None], cols[None, ca:cb]].astype(np.uint16)
-            alpha = src[..., 3:4]
+            src = bitmap[rows[ra:rb, None], cols[None, ca:cb]]
             box = pixels[r0 + ra: r0 + rb, c0 + ca: c0 + cb, :3]
+            if base:  # the grids are opaque: a copy, no blending
+                box[:] = src[..., :3]
+                continue
+            src = src.astype(np.uint16)
+            alpha = src[..., 3:4]
             box[:] = ((src[..., :3] * alpha + box.astype(np.uint16) * (255 - alpha)
                        + 127) // 255).astype(np.uint8)
 
