@@ -345,7 +345,7 @@ def explorer_figure(model: ConvExplorer | None = None,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     model = model or ConvExplorer()
-    fig = Figure(figsize=(10, 4.0 * len(picks)), layout="constrained")
+    fig = Figure(figsize=(10, 3.6 * len(picks)), layout="constrained")
     FigureCanvasAgg(fig)
     rows = fig.subfigures(len(picks), 1)
     painters = []
@@ -359,7 +359,5 @@ def explorer_figure(model: ConvExplorer | None = None,
     for painter, mode, r, c in painters:
         s = model.select(mode, r, c)
         painter.setup(model)
-        painter.update(model, s)
-        for img in painter.base + painter.overlays:  # smooth when scaled for a page
-            img.set_interpolation("antialiased")
+        painter.update(model, s)  # interpolation "none": drawn without a smoothing pass
     return fig
