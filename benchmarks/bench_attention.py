@@ -14,11 +14,8 @@ Run: .venv/bin/python benchmarks/bench_attention.py [--repeats 30]
 from __future__ import annotations
 
 import argparse
-import gc
 import pathlib
-import statistics
 import sys
-import time
 
 import numpy as np
 
@@ -27,6 +24,7 @@ from bpkit.attention import TransformerLM
 from bpkit.optim import Adam, clip_grad_norm_
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _interleaved import median_ms  # noqa: E402
 from _summary import record  # noqa: E402
 
 V, D, HEADS, LAYERS = 69, 32, 4, 2
@@ -111,20 +109,7 @@ def main(repeats: int) -> None:
         if ts is not None:
             torch, theirs, n_params = ts
             contenders["torch"] = (theirs, (torch.from_numpy(x), torch.from_numpy(y)))
-        times = {name: [] for name in contenders}
-        for fn, args in contenders.values():
-            for _ in range(3):
-                fn(*args)
-        gc.disable()
-        try:
-            for _ in range(repeats):  # interleaved: both see the same load
-                for name, (fn, args) in contenders.items():
-                    t0 = time.perf_counter()
-                    fn(*args)
-                    times[name].append(time.perf_counter() - t0)
-        finally:
-            gc.enable()
-        med = {name: 1e3 * statistics.median(v) for name, v in times.items()}
+        med = median_ms(contenders, repeats)
         print(f"  batch {N}, context {T}:")
         for name, ms in med.items():
             print(f"    {name:<8s} {ms:7.2f} ms/step")

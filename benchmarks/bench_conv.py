@@ -14,11 +14,8 @@ Run: .venv/bin/python benchmarks/bench_conv.py [--repeats 200]
 from __future__ import annotations
 
 import argparse
-import gc
 import pathlib
-import statistics
 import sys
-import time
 
 import numpy as np
 
@@ -28,6 +25,7 @@ from bpkit.losses import softmax_cross_entropy
 from bpkit.optim import SGD
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _interleaved import median_ms  # noqa: E402
 from _summary import record  # noqa: E402
 
 TARGET = 1.5
@@ -86,20 +84,7 @@ def main(repeats: int) -> None:
         if ts is not None:
             torch = ts[0]
             contenders["torch"] = (ts[1], (torch.from_numpy(x), torch.from_numpy(y)))
-        times = {name: [] for name in contenders}
-        for fn, args in contenders.values():
-            for _ in range(10):  # warm up
-                fn(*args)
-        gc.disable()
-        try:
-            for _ in range(repeats):  # interleaved: both see the same load
-                for name, (fn, args) in contenders.items():
-                    t0 = time.perf_counter()
-                    fn(*args)
-                    times[name].append(time.perf_counter() - t0)
-        finally:
-            gc.enable()
-        med = {name: 1e3 * statistics.median(v) for name, v in times.items()}
+        med = median_ms(contenders, repeats, warmup=10)
         line = f"  batch {n:3d}: bpkit {med['bpkit']:6.3f} ms/step"
         if ts is not None:
             ratio = med["bpkit"] / med["torch"]

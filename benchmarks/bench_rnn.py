@@ -17,12 +17,9 @@ Run: .venv/bin/python benchmarks/bench_rnn.py [--repeats 40]
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import pathlib
-import statistics
 import sys
-import time
 
 import numpy as np
 
@@ -30,6 +27,7 @@ from bpkit.optim import SGD
 from bpkit.rnn import RNN, SequenceModel, peak_memory, rnn_backward, rnn_forward, tbptt
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _interleaved import median_ms  # noqa: E402
 from _summary import record  # noqa: E402
 
 N, T, D, H = 32, 100, 32, 128
@@ -111,20 +109,7 @@ def timing(repeats: int) -> None:
         xt, yt = torch.from_numpy(x), torch.from_numpy(y)
         contenders["torch hand loop"] = (hand, (xt, yt))
         contenders["torch.nn.RNN"] = (module, (xt, yt))
-    times: dict[str, list[float]] = {name: [] for name in contenders}
-    for fn, args in contenders.values():  # warm up
-        for _ in range(3):
-            fn(*args)
-    gc.disable()
-    try:
-        for _ in range(repeats):  # interleaved: every contender sees the same load
-            for name, (fn, args) in contenders.items():
-                t0 = time.perf_counter()
-                fn(*args)
-                times[name].append(time.perf_counter() - t0)
-    finally:
-        gc.enable()
-    med = {name: 1e3 * statistics.median(v) for name, v in times.items()}
+    med = median_ms(contenders, repeats)
     print(f"RNN, N={N} T={T} D={D} H={H}, float32, linear readout + per-step MSE; "
           f"one iteration = forward + BPTT + SGD update; median of {repeats}")
     for name, ms in med.items():
